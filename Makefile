@@ -1,0 +1,44 @@
+# Two commands for everything: `make lab` (learn) and `make test` (check). Both set up .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.mnistlab-installed
+NOTEBOOKS := notebooks
+
+.PHONY: setup lab test lint unit notebooks data student clean
+
+setup: $(STAMP)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mnistlab needs Python 3.11+, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependency list changes; the package itself is editable.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+data: setup
+	$(BIN)/python -m mnistlab.data
+
+lab: setup data
+	$(BIN)/jupyter lab $(NOTEBOOKS)
+
+lint: setup
+	$(BIN)/ruff check mnistlab tests benchmarks scripts
+
+unit: setup data
+	$(BIN)/python -m pytest tests
+
+# Notebooks always run in fast mode here; run them yourself in JupyterLab for the full course.
+notebooks: setup data
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+test: lint unit notebooks
+
+student: setup
+	$(BIN)/python -m mnistlab student --out build/student
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

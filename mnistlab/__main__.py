@@ -1,0 +1,5 @@
+"""Entry point for ``python -m mnistlab``."""
+
+from mnistlab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The ``python -m mnistlab`` sub-commands, one module each with ``register`` and ``run``."""

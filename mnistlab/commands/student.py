@@ -1,0 +1,35 @@
+"""``python -m mnistlab student``: write student copies of the notebooks (solutions stubbed, outputs cleared)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "student",
+        help="write student copies of the notebooks into a build folder",
+        description="Replace every '# BEGIN SOLUTION' ... '# END SOLUTION' block with a stub, clear "
+        "all outputs and write the notebooks to OUT (default: build/student).",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="folder for the student notebooks")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to convert (default: all)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from mnistlab import exercises
+
+    missing = [path for path in args.notebooks if not path.is_file()]
+    if missing:
+        print(f"error: no such notebook: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 1
+    try:
+        written = exercises.write_student_copies(args.notebooks or None, args.out)
+    except (exercises.SolutionMarkerError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    return 0

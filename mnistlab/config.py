@@ -1,0 +1,124 @@
+"""Course settings: fast mode and the budgets it scales, seeds, and project paths."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FAST_ENV = "MNISTLAB_FAST"
+HOME_ENV = "MNISTLAB_HOME"
+SEED = 42
+_TRUE_WORDS = {"1", "true", "yes", "on"}
+_FALSE_WORDS = {"", "0", "false", "no", "off"}
+
+
+def fast_mode() -> bool:
+    """True when ``MNISTLAB_FAST`` asks for the quick, CI-sized run.
+
+    This is the only place the variable is read; everything else asks here, at call time,
+    so a notebook or a test can switch modes without restarting Python.
+    """
+    value = os.environ.get(FAST_ENV, "").strip().lower()
+    if value in _TRUE_WORDS:
+        return True
+    if value in _FALSE_WORDS:
+        return False
+    raise ValueError(
+        f"{FAST_ENV}={os.environ[FAST_ENV]!r} is not understood: "
+        f"use 1/true/yes/on for fast mode or 0/false/no/off (or unset it) for the full course."
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work each part of the course does; one instance per mode."""
+
+    name: str
+    train_size: int | None  # None means all 60,000 training images
+    epochs: int
+    batch_size: int
+    tuning_trials: int
+    tuning_epochs: int
+    tuning_train_size: int
+    baseline_train_size: int | None
+    eval_size: int | None  # test images used by slow analyses (None: all 10,000)
+    # RBF SVM training digits: its fit time grows ~quadratically, so it is capped (None: no cap)
+    svm_train_size: int | None = None
+
+
+FULL = Budget(
+    name="full",
+    train_size=None,
+    epochs=15,
+    batch_size=128,
+    tuning_trials=10,
+    tuning_epochs=3,
+    tuning_train_size=20_000,
+    baseline_train_size=None,
+    eval_size=None,
+    svm_train_size=20_000,  # measured: fit time ~n^1.9 here, 60k would take 10-20 min
+)
+
+FAST = Budget(
+    name="fast",
+    train_size=20_000,
+    epochs=3,
+    batch_size=128,
+    tuning_trials=3,
+    tuning_epochs=1,
+    tuning_train_size=2_000,
+    baseline_train_size=3_000,
+    eval_size=2_000,
+)
+
+
+def budget() -> Budget:
+    """The budget of the current mode (see :func:`fast_mode`)."""
+    return FAST if fast_mode() else FULL
+
+
+def set_seed(seed: int = SEED) -> None:
+    """Seed Python, NumPy and (if it is already imported) Keras/TensorFlow."""
+    random.seed(seed)
+    np.random.seed(seed)
+    import sys
+
+    if "keras" in sys.modules:  # importing Keras costs seconds; seed it only when in use
+        sys.modules["keras"].utils.set_random_seed(seed)
+
+
+def repo_root() -> Path:
+    """The course folder: ``$MNISTLAB_HOME`` if set, else the folder holding this package."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Where the course keeps (or downloads) ``mnist.npz``."""
+    return repo_root() / "data"
+
+
+def images_dir() -> Path:
+    """Sample digit images and saved figures live under here."""
+    return repo_root() / "images"
+
+
+def figures_dir() -> Path:
+    """Where plot helpers save figures when asked to."""
+    return images_dir() / "figures"
+
+
+def models_dir() -> Path:
+    """Where trained models are saved (ignored by git)."""
+    return repo_root() / "models"
+
+
+def notebooks_dir() -> Path:
+    """The ordered course notebooks."""
+    return repo_root() / "notebooks"

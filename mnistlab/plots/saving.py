@@ -1,0 +1,21 @@
+"""Saving figures under the course's figures folder, shared by every plot helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mnistlab import config
+
+
+def save_figure(fig, save: str | Path | None, dpi: int = 120) -> Path | None:
+    """Save ``fig`` as ``save`` (a bare name goes under ``images/figures/``); no-op when ``save`` is None."""
+    if save is None:
+        return None
+    path = Path(save)
+    if not path.is_absolute() and path.parent == Path("."):
+        path = config.figures_dir() / path
+    if not path.suffix:
+        path = path.with_suffix(".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path

@@ -1,0 +1,98 @@
+"""Interactive ipywidgets for the notebooks; every widget builds without a display (CI runs headless)."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+class DigitBrowser:
+    """Pick a digit class and an index within it; see the image next to its raw pixel values.
+
+    ``DigitBrowser(x_train, y_train)`` in a cell shows it; ``.widget`` is the ipywidgets box,
+    ``.digit`` and ``.index`` its controls, ``.selected()`` the current (image, label, position).
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, digit: int = 0):
+        images, labels = np.asarray(images), np.asarray(labels).astype(int)
+        if images.ndim != 3 or len(images) != len(labels):
+            raise ValueError(
+                f"DigitBrowser needs images (N, H, W) and labels (N,), got {images.shape} and {labels.shape}"
+            )
+        self.images, self.labels = images, labels
+        self._positions = {d: np.flatnonzero(labels == d) for d in range(10)}
+        present = [d for d, where in self._positions.items() if len(where)]
+        if not present:
+            raise ValueError("DigitBrowser got no labelled digits to show")
+        start = digit if digit in present else present[0]
+        self.digit = widgets.Dropdown(options=present, value=start, description="digit")
+        self.index = widgets.IntSlider(
+            value=0, min=0, max=len(self._positions[start]) - 1, description="example", continuous_update=False
+        )
+        self.caption = widgets.HTML()
+        self.output = widgets.Output()
+        self.digit.observe(self._on_digit, names="value")
+        self.index.observe(self._redraw, names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.digit, self.index]), self.caption, self.output])
+        self._redraw()
+
+    def selected(self) -> tuple[np.ndarray, int, int]:
+        """The image shown now, its label, and its position in the full array."""
+        position = int(self._positions[self.digit.value][self.index.value])
+        return self.images[position], int(self.labels[position]), position
+
+    def _on_digit(self, change) -> None:
+        # Move the slider back to 0 *before* changing its max, so it never points past the end.
+        self.index.unobserve(self._redraw, names="value")
+        self.index.value = 0
+        self.index.max = len(self._positions[change["new"]]) - 1
+        self.index.observe(self._redraw, names="value")
+        self._redraw()
+
+    def _redraw(self, _change=None) -> None:
+        image, label, position = self.selected()
+        self.caption.value = (
+            f"digit <b>{label}</b>, example {self.index.value + 1} of {self.index.max + 1} "
+            f"(index {position}); pixel values {int(image.min())}..{int(image.max())}"
+        )
+        self.output.clear_output(wait=True)
+        with self.output:
+            figure = pixel_value_figure(image, title=f"label {label}, index {position}")
+            plt.show(figure)
+            plt.close(figure)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def pixel_value_figure(image: np.ndarray, title: str = ""):
+    """The digit as a picture beside a heatmap of its numbers (only the rows/columns with ink)."""
+    import seaborn as sns
+
+    image = np.asarray(image)
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    if len(rows) == 0:  # blank image: show it all
+        rows, cols = np.arange(image.shape[0]), np.arange(image.shape[1])
+    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1, 1.6]})
+    left.imshow(image, cmap="gray_r")
+    left.set_title(title or "image")
+    left.axis("off")
+    sns.heatmap(
+        crop,
+        ax=right,
+        cmap="gray_r",
+        annot=True,
+        fmt="d" if np.issubdtype(crop.dtype, np.integer) else ".1f",
+        annot_kws={"size": 5},
+        cbar=False,
+        xticklabels=list(cols),
+        yticklabels=list(rows),
+    )
+    right.set_title("pixel values where there is ink (row, column as in the 28×28 image)")
+    right.tick_params(labelsize=6)
+    fig.tight_layout()
+    return fig
