@@ -26,7 +26,7 @@ lab: setup data
 	$(BIN)/jupyter lab $(NOTEBOOKS)
 
 lint: setup
-	$(BIN)/ruff check mnistlab tests benchmarks scripts
+	$(BIN)/ruff check .
 
 unit: setup data
 	$(BIN)/python -m pytest tests
