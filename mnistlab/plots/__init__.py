@@ -7,27 +7,9 @@ from mnistlab.plots.digits import (
     plot_intensity_histogram,
     plot_mean_digits,
 )
-from mnistlab.plots.evaluation import (
-    plot_calibration,
-    plot_confidence_histogram,
-    plot_confusion_matrix,
-    plot_mistakes,
-    plot_per_digit_accuracy,
-    plot_precision_recall,
-    plot_predictions,
-    plot_saliency,
-)
 from mnistlab.plots.saving import save_figure
 
 __all__ = [
-    "plot_calibration",
-    "plot_confidence_histogram",
-    "plot_confusion_matrix",
-    "plot_mistakes",
-    "plot_per_digit_accuracy",
-    "plot_precision_recall",
-    "plot_predictions",
-    "plot_saliency",
     "mean_digit_images",
     "plot_class_balance",
     "plot_digit_grid",
