@@ -57,10 +57,12 @@ class DigitBrowser:
             f"(index {position}); pixel values {int(image.min())}..{int(image.max())}"
         )
         self.output.clear_output(wait=True)
+        from IPython.display import display
+
         with self.output:
             figure = pixel_value_figure(image, title=f"label {label}, index {position}")
-            plt.show(figure)
-            plt.close(figure)
+            display(figure)
+            plt.close(figure)  # already rendered into the Output; keep pyplot from showing it twice
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

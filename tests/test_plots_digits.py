@@ -68,5 +68,10 @@ def test_mean_digit_images(digits):
 
 def test_save_goes_under_figures(monkeypatch, tmp_path, digits):
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
-    plots.plot_digit_grid(digits[0][:2], save="grid")
-    assert (tmp_path / "images" / "figures" / "grid.png").stat().st_size > 1000
+    from PIL import Image
+
+    fig = plots.plot_digit_grid(digits[0][:2], save="grid")
+    with Image.open(tmp_path / "images" / "figures" / "grid.png") as saved:
+        assert saved.format == "PNG"
+        width, height = saved.size
+    assert width > 100 and height > 50 and fig.get_figwidth() > 2
