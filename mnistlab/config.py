@@ -65,7 +65,7 @@ FULL = Budget(
 
 FAST = Budget(
     name="fast",
-    train_size=20_000,
+    train_size=30_000,  # default model: 27k digits x 3 epochs reach ~98.5-99 % in well under 60 s
     epochs=3,
     batch_size=128,
     tuning_trials=3,

@@ -98,3 +98,65 @@ def pixel_value_figure(image: np.ndarray, title: str = ""):
     right.tick_params(labelsize=6)
     fig.tight_layout()
     return fig
+
+
+class UploadPredictor:
+    """Upload your own digit image and see what the model reads, step by step (builds headless).
+
+    ``UploadPredictor(predictor)`` in a cell shows an upload button; each upload is run through
+    :func:`mnistlab.images.prepare_image` and the model, and the output area shows the pipeline
+    steps and the confidence bars, or the problem with the file. ``.handle(name, data)`` does
+    the same for bytes you already have (how the notebook tests it without a browser).
+    """
+
+    def __init__(self, predictor):
+        self.predictor = predictor
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload digit")
+        self.number = widgets.Checkbox(value=False, description="several digits in a row")
+        self.output = widgets.Output()
+        self.status = widgets.HTML("Choose an image of a handwritten digit (PNG, JPEG, ...).")
+        self.widget = widgets.VBox([widgets.HBox([self.upload, self.number]), self.status, self.output])
+        self.last = None  # the last Prediction or NumberReading, or the error message
+        self.upload.observe(self._on_upload, names="value")
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _on_upload(self, change) -> None:
+        files = change["new"]
+        if not files:
+            return
+        item = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
+        name = item.get("name", "upload") if isinstance(item, dict) else getattr(item, "name", "upload")
+        content = item["content"] if isinstance(item, dict) else item.content
+        self.handle(name, bytes(content))
+
+    def handle(self, name: str, data: bytes):
+        """Predict for one uploaded file; returns the Prediction/NumberReading, or the error text."""
+        from mnistlab import images
+        from mnistlab.plots.images import plot_confidence_bars, plot_pipeline_steps
+
+        self.output.clear_output()
+        try:
+            if self.number.value:
+                reading = self.predictor.read_number(data, name=name)
+                self.status.value = f"<b>{name}</b>: reads <b>{reading.text}</b> ({reading.confidence:.0%} sure)"
+                self.last = reading
+                return reading
+            result = self.predictor.predict(data, name=name)
+        except images.ImageError as error:
+            self.status.value = f"<span style='color:#b00'>{error}</span>"
+            self.last = str(error)
+            return self.last
+        self.status.value = f"<b>{result.summary()}</b>"
+        self.last = result
+        if result.image is not None:
+            with self.output:
+                steps = images.prepare_steps(data, name=name)
+                for fig in (plot_pipeline_steps(steps),
+                            plot_confidence_bars(self.predictor.probabilities(result.image)[0], result.image)):
+                    plt.show() if plt.get_backend().lower() != "agg" else None
+                    plt.close(fig)
+        return result

@@ -1,11 +1,11 @@
-"""Shared fixtures: a small, fixed slice of MNIST (offline) and an isolated course folder."""
+"""Shared fixtures: small, fixed slices of MNIST (offline) and an isolated course folder."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mnistlab import data
+from mnistlab import config, data
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +21,23 @@ def mnist_small(mnist_arrays):
     x_tr, y_tr = data.stratified_subset(x_train, y_train, 1_000, seed=0)
     x_te, y_te = data.stratified_subset(x_test, y_test, 200, seed=0)
     return (np.ascontiguousarray(x_tr), y_tr), (np.ascontiguousarray(x_te), y_te)
+
+
+@pytest.fixture
+def course_home(tmp_path, monkeypatch):
+    """An empty course folder in fast mode: models and figures written by a test land here."""
+    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+    monkeypatch.setenv(config.FAST_ENV, "1")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_split(mnist_small):
+    """300 training, 100 validation and 200 test digits as CNN input, for one-epoch training tests."""
+    from mnistlab import training
+
+    (x_train, y_train), (x_test, y_test) = mnist_small
+    x_tr, x_val, y_tr, y_val = data.train_validation_split(x_train[:400], y_train[:400], 0.25, seed=0)
+    return training.Split(
+        data.to_cnn_input(x_tr), y_tr, data.to_cnn_input(x_val), y_val, data.to_cnn_input(x_test), y_test
+    )

@@ -1,5 +1,12 @@
 """Figure helpers shared by the notebooks; each returns a matplotlib Figure and can save it."""
 
+from mnistlab.plots.architecture import (
+    layered_view,
+    plot_augmentation,
+    plot_edge_filter,
+    plot_feature_maps,
+    plot_filters,
+)
 from mnistlab.plots.digits import (
     mean_digit_images,
     plot_class_balance,
@@ -7,13 +14,56 @@ from mnistlab.plots.digits import (
     plot_intensity_histogram,
     plot_mean_digits,
 )
+from mnistlab.plots.evaluation import (
+    plot_calibration,
+    plot_confidence_histogram,
+    plot_confusion_matrix,
+    plot_mistakes,
+    plot_per_digit_accuracy,
+    plot_precision_recall,
+    plot_predictions,
+    plot_saliency,
+)
+from mnistlab.plots.images import (
+    plot_confidence_bars,
+    plot_image_predictions,
+    plot_pipeline_grid,
+    plot_pipeline_steps,
+)
 from mnistlab.plots.saving import save_figure
+from mnistlab.plots.training import (
+    plot_comparison,
+    plot_history,
+    plot_learning_rate,
+    plot_tuning_results,
+)
 
 __all__ = [
+    "plot_calibration",
+    "plot_confidence_histogram",
+    "plot_confusion_matrix",
+    "plot_mistakes",
+    "plot_per_digit_accuracy",
+    "plot_precision_recall",
+    "plot_predictions",
+    "plot_saliency",
     "mean_digit_images",
     "plot_class_balance",
     "plot_digit_grid",
     "plot_intensity_histogram",
     "plot_mean_digits",
     "save_figure",
+    "plot_confidence_bars",
+    "plot_image_predictions",
+    "plot_pipeline_grid",
+    "plot_pipeline_steps",
+    "layered_view",
+    "plot_augmentation",
+    "plot_edge_filter",
+    "plot_feature_maps",
+    "plot_filters",
+    "plot_comparison",
+    "plot_history",
+    "plot_learning_rate",
+    "plot_tuning_results",
 ]

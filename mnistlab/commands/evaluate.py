@@ -1,0 +1,143 @@
+"""``python -m mnistlab evaluate [PATH]``: score a saved model on the test set and write an evaluation report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mnistlab.cli import positive_int
+
+REPORT_FOLDER = "evaluation"  # under config.figures_dir() unless --out says otherwise
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a saved model on the 10,000 test digits and write a report",
+        description="Load a saved Keras model (default: the course's default model), predict the "
+        "10,000 MNIST test digits, write the report (metrics table, confusion matrix, mistakes "
+        "gallery, per-digit accuracy) to a folder and print test accuracy, test loss, parameter "
+        "count and saved-file size.",
+    )
+    parser.add_argument(
+        "path", nargs="?", type=Path, default=None,
+        help="saved .keras model to evaluate (default: the default model's saved path)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None,
+        help=f"folder for the report (default: images/figures/{REPORT_FOLDER})",
+    )
+    parser.add_argument(
+        "--mistakes", type=positive_int, default=32, metavar="N",
+        help="how many of the most confident mistakes the gallery shows (default: 32)",
+    )
+    parser.set_defaults(run=run)
+
+
+def default_model_path() -> Path:
+    """Where the training module saves the default model."""
+    from mnistlab import training
+
+    return Path(training.default_model_path())
+
+
+def prepare_for(model, images):
+    """Raw uint8 test digits in the layout ``model`` takes: (N, 784), (N, 28, 28) or (N, 28, 28, 1)."""
+    from mnistlab import data
+
+    rank = len(model.input_shape)
+    if rank == 2:
+        return data.flatten_images(data.scale_pixels(images))
+    if rank == 3:
+        return data.scale_pixels(images)
+    return data.to_cnn_input(images)
+
+
+def write_report(model, x_test, y_test, out: Path, mistakes: int = 32) -> tuple[object, dict[str, Path]]:
+    """Predict once and write the report files into ``out``: ``(Evaluation, {what: path})``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mnistlab import evaluation, plots
+
+    result = evaluation.evaluate(model, prepare_for(model, x_test), y_test)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {
+        "metrics table": out / "metrics.csv",
+        "tidy report": out / "report.csv",
+        "confused pairs": out / "confused_pairs.csv",
+        "mistakes list": out / "mistakes.csv",
+        "confusion matrix": out / "confusion_matrix.png",
+        "mistakes gallery": out / "mistakes.png",
+        "per-digit accuracy": out / "per_digit_accuracy.png",
+    }
+    result.metrics().to_csv(written["metrics table"], float_format="%.6f")
+    tidy = result.report(name=getattr(model, "name", "model"))
+    tidy.to_csv(written["tidy report"], index=False, float_format="%.6f")
+    result.most_confused_pairs(top=20).to_csv(written["confused pairs"], index=False, float_format="%.6f")
+    result.mistakes().to_csv(written["mistakes list"], index=False, float_format="%.6f")
+    for name, fig in (
+        ("confusion matrix", plots.plot_confusion_matrix(result.y_true, result.y_pred)),
+        ("mistakes gallery", plots.plot_mistakes(x_test, result.y_true, result.probabilities, n=mistakes)),
+        ("per-digit accuracy", plots.plot_per_digit_accuracy(result.y_true, result.y_pred)),
+    ):
+        plots.save_figure(fig, written[name])
+        plt.close(fig)
+    return result, written
+
+
+def run(args) -> int:
+    from mnistlab import config, data, training
+
+    path = args.path if args.path is not None else default_model_path()
+    path = Path(path).expanduser()
+    if not path.is_file():
+        hint = ("train it with 'python -m mnistlab train'" if args.path is None
+                else "check the path, or leave it out to use the default model")
+        print(f"error: no model file at {path}: {hint}.", file=sys.stderr)
+        return 1
+    try:
+        model = training.load_model(path)
+    except training.ModelFileError as error:  # already says what is wrong and what to do
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - a damaged file can raise almost anything inside Keras
+        print(
+            f"error: {path} could not be loaded as a Keras model ({type(error).__name__}: {error}). "
+            f"The file may be damaged or not a .keras model: retrain it or pass another file.",
+            file=sys.stderr,
+        )
+        return 1
+    output_shape = tuple(model.output_shape)
+    if output_shape[-1] != data.NUM_CLASSES:
+        print(f"error: {path} outputs shape {output_shape}, not 10 digit probabilities.", file=sys.stderr)
+        return 1
+    try:
+        _, (x_test, y_test) = data.load_mnist()
+    except data.MnistDataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    out = args.out if args.out is not None else config.figures_dir() / REPORT_FOLDER
+    try:
+        result, written = write_report(model, x_test, y_test, Path(out).expanduser(), mistakes=args.mistakes)
+    except ValueError as error:
+        print(f"error: {path} cannot score the test digits: {error}", file=sys.stderr)
+        return 1
+    print(f"Report for {path} ({len(y_test):,} test digits) written to {Path(out).expanduser()}:")
+    for what, file in written.items():
+        print(f"  {what:<20} {file.name}")
+    summary = result.confidence()
+    pairs = result.most_confused_pairs(top=3)
+    print("most confused (true→predicted): "
+          + ", ".join(f"{r.true}→{r.predicted} ({r.count})" for r in pairs.itertuples()))
+    print(f"mistakes: {int((result.y_pred != result.y_true).sum())}, "
+          f"mean confidence when wrong {summary.mean_confidence_wrong:.3f}, "
+          f"ECE {summary.expected_calibration_error:.4f}")
+    size = path.stat().st_size
+    print(f"test accuracy: {result.accuracy:.4f}")
+    print(f"test loss: {result.loss:.4f}")
+    print(f"parameters: {model.count_params():,}")
+    print(f"saved file size: {size / 1e6:.2f} MB ({size:,} bytes)")
+    return 0

@@ -1,0 +1,73 @@
+"""``python -m mnistlab predict IMAGE ...``: read the digit(s) in your own images, file by file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict the digit in one or more image files",
+        description="Prepare each image like an MNIST digit and print the digit, its confidence and "
+        "the top-3. A bad file gets an error line and the others go on; the exit code is 1 if any "
+        "file failed. Use --number for images holding several digits in a row.",
+    )
+    parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files (PNG, JPEG, ...)")
+    parser.add_argument("--model", type=Path, default=None, help="a saved Keras model (default: the course model)")
+    parser.add_argument("--steps", type=Path, default=None, metavar="OUT_DIR",
+                        help="also save a figure of every pipeline step per image into OUT_DIR")
+    parser.add_argument("--number", action="store_true", help="read several digits written in a row")
+    parser.set_defaults(run=run)
+
+
+def _save_steps(path: Path, out_dir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from mnistlab import images
+    from mnistlab.plots.images import plot_pipeline_steps
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{path.stem}_steps.png"
+    fig = plot_pipeline_steps(images.prepare_steps(path))
+    fig.savefig(target, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return target
+
+
+def run(args) -> int:
+    from mnistlab import images, inference, training
+
+    try:
+        model = inference.load_model(args.model) if args.model else inference.load_default_model()
+    except training.ModelFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    predictor = inference.Predictor(model)
+    failed = 0
+    for path in args.images:
+        try:
+            if args.number:
+                reading = predictor.read_number(path, name=str(path))
+                details = "; ".join(
+                    f"{p.digit if p.digit is not None else '?'} ({p.confidence:.1%})" for p in reading.digits
+                )
+                print(f"{path}: {reading.text}  digits {details}")
+            else:
+                result = predictor.predict(path, name=str(path))
+                if result.status == "not-a-digit":  # blank page, nothing digit-like: no answer
+                    raise images.NoDigitError(result.message if str(path) in result.message
+                                              else f"{path}: not a digit: {result.message}")
+                print(result.summary())
+            if args.steps is not None:
+                print(f"  steps saved to {_save_steps(path, args.steps)}")
+        except images.ImageError as error:
+            failed += 1
+            print(f"error: {error}", file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(args.images)} file(s) could not be read.", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,222 @@
+"""Pictures of a network: visualkeras diagrams, feature maps, first-layer filters, augmentation examples."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mnistlab.plots.saving import save_figure
+
+
+@contextlib.contextmanager
+def _keras2_output_shapes(model):
+    """Give every layer the ``output_shape`` attribute visualkeras 0.2.0 reads (Keras 3 dropped it).
+
+    Keras 3 layers know their output through ``layer.output.shape``; the attribute is
+    added for the duration of the drawing and removed afterwards, leaving the model as
+    it was.
+    """
+    added = []
+    try:
+        for layer in model.layers:
+            if "output_shape" in vars(layer) or hasattr(type(layer), "output_shape"):
+                continue
+            object.__setattr__(layer, "output_shape", tuple(layer.output.shape))
+            added.append(layer)
+        yield model
+    finally:
+        for layer in added:
+            object.__delattr__(layer, "output_shape")
+
+
+def _default_font(size: int = 14):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has no sized default font
+        return ImageFont.load_default()
+
+
+def layered_view(model, save: str | None = None, legend: bool = True, **options):
+    """A visualkeras "layered" diagram of ``model`` as a PIL image, working on Keras 3 and printing nothing.
+
+    ``options`` go to ``visualkeras.layered_view`` (e.g. ``scale_xy``, ``spacing``,
+    ``type_ignore``). visualkeras 0.2.0 reads ``layer.output_shape``, which Keras 3
+    layers no longer have, and always warns about a deprecated legend option; this
+    wrapper supplies the shapes and silences both. ``save`` is a file name under
+    ``config.figures_dir()``.
+    """
+    if not getattr(model, "built", False) or not model.layers:
+        raise ValueError("layered_view needs a built model with layers: start it with keras.Input(...)")
+    import visualkeras
+
+    options.setdefault("legend", legend)
+    options.setdefault("legend_text_spacing_offset", 0)  # the non-zero default triggers a deprecation warning
+    options.setdefault("scale_xy", 4)
+    options.setdefault("spacing", 12)
+    if options["legend"]:
+        options.setdefault("font", _default_font())
+    with _keras2_output_shapes(model), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        image = visualkeras.layered_view(model, **options)
+    if save is not None:
+        from mnistlab import config
+
+        path = config.figures_dir() / save
+        if not path.suffix:
+            path = path.with_suffix(".png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path)
+    return image
+
+
+def _conv_layers(model):
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def feature_maps(model, image: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """``(layer name, maps of shape (H, W, channels))`` of every conv layer for one digit (28, 28[, 1]) in [0, 1]."""
+    import keras
+
+    image = np.asarray(image, dtype="float32").reshape(1, 28, 28, 1)
+    convs = _conv_layers(model)
+    if not convs:
+        raise ValueError(f"model {model.name!r} has no Conv2D layer: feature maps need a CNN")
+    probe = keras.Model(model.inputs, [layer.output for layer in convs])
+    outputs = probe.predict(image, verbose=0)
+    if not isinstance(outputs, list):
+        outputs = [outputs]
+    return [(layer.name, out[0]) for layer, out in zip(convs, outputs, strict=False)]
+
+
+def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, save: str | None = None):
+    """One row per conv layer: the first ``max_maps`` channels it computes for ``image``."""
+    maps = feature_maps(model, image)
+    fig, axes = plt.subplots(len(maps), max_maps + 1, figsize=(1.3 * (max_maps + 1), 1.4 * len(maps)), squeeze=False)
+    for row, (name, stack) in enumerate(maps):
+        axes[row, 0].imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
+        axes[row, 0].set_title("input" if row == 0 else "", fontsize=8)
+        axes[row, 0].set_ylabel(f"{name}\n{stack.shape[0]}×{stack.shape[1]}", fontsize=8)
+        for col in range(max_maps):
+            ax = axes[row, col + 1]
+            if col < stack.shape[-1]:
+                ax.imshow(stack[..., col], cmap="viridis")
+                if row == 0:
+                    ax.set_title(f"channel {col}", fontsize=8)
+        for ax in axes[row]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("Feature maps: what each convolution layer responds to")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def plot_filters(model, save: str | None = None):
+    """The learned 3×3 kernels of the first convolution layer (red: positive weight, blue: negative)."""
+    convs = _conv_layers(model)
+    if not convs:
+        raise ValueError(f"model {model.name!r} has no Conv2D layer: there are no filters to show")
+    kernels = np.asarray(convs[0].kernel)  # (k, k, in_channels, filters)
+    count = kernels.shape[-1]
+    cols = min(8, count)
+    rows = int(np.ceil(count / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows), squeeze=False)
+    limit = float(np.abs(kernels).max()) or 1.0
+    for index, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if index < count:
+            ax.imshow(kernels[:, :, 0, index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(str(index), fontsize=7)
+        else:
+            ax.axis("off")
+    fig.suptitle(f"First-layer filters of {model.name} ({convs[0].name})")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def augment(images: np.ndarray, copies: int = 6, layer=None, seed: int = 0) -> np.ndarray:
+    """``copies`` randomly augmented versions of each image: shape (copies, N, 28, 28, 1)."""
+    import keras
+
+    from mnistlab import models
+
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    if images.ndim != 4:
+        raise ValueError(f"images must have shape (N, 28, 28[, 1]), got {images.shape}")
+    keras.utils.set_random_seed(seed)
+    layer = layer or models.build_augmentation()
+    return np.stack([keras.ops.convert_to_numpy(layer(images, training=True)) for _ in range(copies)])
+
+
+def plot_augmentation(images: np.ndarray, copies: int = 6, layer=None, seed: int = 0, save: str | None = None):
+    """Each original digit (left column) next to ``copies`` random augmentations of it."""
+    images = np.asarray(images, dtype="float32")
+    versions = augment(images, copies, layer, seed)
+    n = len(images)
+    fig, axes = plt.subplots(n, copies + 1, figsize=(1.2 * (copies + 1), 1.25 * n), squeeze=False)
+    for row in range(n):
+        axes[row, 0].imshow(images[row].reshape(28, 28), cmap="gray_r")
+        for col in range(copies):
+            axes[row, col + 1].imshow(versions[col, row, ..., 0], cmap="gray_r")
+        for ax in axes[row]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_title("original", fontsize=8)
+    for col in range(copies):
+        axes[0, col + 1].set_title(f"augmented {col + 1}", fontsize=8)
+    fig.suptitle("Augmentation: small random rotations, shifts and zooms (training only)")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = None):
+    """A digit, a hand-made kernel and the result of sliding it over the digit ('valid' convolution)."""
+    image = np.asarray(image, dtype="float32").reshape(28, 28)
+    kernel = np.asarray(kernel, dtype="float32")
+    result = convolve2d(image, kernel)
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+    axes[0].imshow(image, cmap="gray_r")
+    axes[0].set_title("digit 28×28")
+    limit = float(np.abs(kernel).max()) or 1.0
+    axes[1].imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    for (i, j), value in np.ndenumerate(kernel):
+        axes[1].text(j, i, f"{value:g}", ha="center", va="center")
+    axes[1].set_title(f"kernel {kernel.shape[0]}×{kernel.shape[1]}")
+    axes[2].imshow(result, cmap="RdBu_r")
+    axes[2].set_title(f"output {result.shape[0]}×{result.shape[1]}")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def convolve2d(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
+    """A 'valid' 2-D convolution written out (as Keras does it: cross-correlation, kernel not flipped)."""
+    image = np.asarray(image, dtype="float32")
+    kernel = np.asarray(kernel, dtype="float32")
+    kh, kw = kernel.shape
+    out_h = (image.shape[0] - kh) // stride + 1
+    out_w = (image.shape[1] - kw) // stride + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"kernel {kernel.shape} does not fit in image {image.shape}")
+    out = np.empty((out_h, out_w), dtype="float32")
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = image[i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[i, j] = float((patch * kernel).sum())
+    return out

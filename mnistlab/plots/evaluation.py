@@ -1,0 +1,246 @@
+"""Figures for evaluating a digit classifier: confusions, mistakes, confidence, curves, saliency."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from mnistlab import evaluation
+from mnistlab.data import NUM_CLASSES
+from mnistlab.plots.saving import save_figure
+
+DIGITS = list(range(NUM_CLASSES))
+
+
+def _finish(fig: Figure, save: str | None) -> Figure:
+    """Tidy the layout and, if asked, save (a bare name goes under ``config.figures_dir()``)."""
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def _images(images) -> np.ndarray:
+    """(N, 28, 28) or (N, 28, 28, 1) to (N, 28, 28), for imshow."""
+    array = np.asarray(images)
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3:
+        raise ValueError(
+            f"images must be a stack (N, 28, 28) or (N, 28, 28, 1), got shape {array.shape}."
+        )
+    return array
+
+
+def _grid(n: int, columns: int) -> tuple[int, int]:
+    columns = max(1, min(columns, n))
+    return int(np.ceil(n / columns)), columns
+
+
+# --------------------------------------------------------------------------- confusion
+
+
+def plot_confusion_matrix(
+    y_true, y_pred, normalize: str = "both", title: str | None = None, save: str | None = None
+) -> Figure:
+    """Seaborn heatmap of the confusion matrix: ``"counts"``, ``"true"`` (row-normalised) or ``"both"``.
+
+    Rows are the true digits, columns the predictions; in the row-normalised panel each row
+    sums to 1 and the diagonal is the per-digit recall.
+    """
+    import seaborn as sns
+
+    panels = {"counts": ["counts"], "true": ["true"], "both": ["counts", "true"]}
+    if normalize not in panels:
+        raise ValueError(f"normalize={normalize!r} is not understood: use 'counts', 'true' or 'both'.")
+    kinds = panels[normalize]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(6.2 * len(kinds), 5.2), squeeze=False)
+    for ax, kind in zip(axes[0], kinds, strict=True):
+        if kind == "counts":
+            matrix = evaluation.confusion(y_true, y_pred)
+            sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
+                        xticklabels=DIGITS, yticklabels=DIGITS, annot_kws={"size": 8})
+            ax.set_title("Counts")
+        else:
+            matrix = evaluation.confusion(y_true, y_pred, normalize="true")
+            sns.heatmap(matrix, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, cbar=False,
+                        ax=ax, xticklabels=DIGITS, yticklabels=DIGITS, annot_kws={"size": 7})
+            ax.set_title("Row-normalised (each true digit sums to 1)")
+        ax.set_xlabel("predicted digit")
+        ax.set_ylabel("true digit")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, save)
+
+
+def plot_per_digit_accuracy(y_true, y_pred, save: str | None = None) -> Figure:
+    """Bars of the accuracy on each true digit, with the overall accuracy as a dashed line."""
+    per_digit = evaluation.per_digit_accuracy(y_true, y_pred)
+    overall = evaluation.accuracy(y_true, y_pred)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    bars = ax.bar(per_digit.index, per_digit.values, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{v:.3f}" for v in per_digit.values], fontsize=8, padding=2)
+    ax.axhline(overall, color="tab:red", linestyle="--", label=f"overall {overall:.4f}")
+    low = np.nanmin(per_digit.values)
+    ax.set_ylim(max(0.0, low - (1 - low) * 0.6 - 0.01), 1.0)
+    ax.set_xticks(DIGITS)
+    ax.set_xlabel("true digit")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy per digit")
+    ax.legend(loc="lower right")
+    return _finish(fig, save)
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def plot_mistakes(
+    images, y_true, probabilities, n: int = 16, indices=None, columns: int = 8,
+    title: str | None = None, save: str | None = None,
+) -> Figure:
+    """Gallery of misclassified digits, most confident mistake first (or the given ``indices``).
+
+    Each title reads ``true → predicted`` and the confidence of the prediction.
+    """
+    images = _images(images)
+    y_true = np.asarray(y_true)
+    proba = np.asarray(probabilities)
+    if indices is None:
+        indices = evaluation.ranked_mistakes(y_true, proba)["index"].to_numpy()[:n]
+    indices = np.asarray(indices, dtype=int)
+    if len(indices) == 0:
+        fig, ax = plt.subplots(figsize=(4, 1.5))
+        ax.text(0.5, 0.5, "no mistakes to show", ha="center", va="center")
+        ax.axis("off")
+        return _finish(fig, save)
+    rows, cols = _grid(len(indices), columns)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.8 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), indices, strict=False):
+        predicted = int(proba[i].argmax())
+        ax.imshow(images[i], cmap="gray_r")
+        ax.set_title(f"#{i}\n{y_true[i]}→{predicted} ({proba[i, predicted]:.2f})", fontsize=8,
+                     color="tab:red" if predicted != y_true[i] else "black")
+    fig.suptitle(title or "Mistakes: true→predicted (confidence)", fontsize=10)
+    return _finish(fig, save)
+
+
+def plot_predictions(images, probabilities, y_true=None, n: int = 8, save: str | None = None) -> Figure:
+    """The first ``n`` images, each above a bar chart of its ten predicted probabilities."""
+    images = _images(images)[:n]
+    proba = np.asarray(probabilities)[: len(images)]
+    fig, axes = plt.subplots(2, len(images), figsize=(1.7 * len(images), 3.6), squeeze=False,
+                             gridspec_kw={"height_ratios": [1.2, 1]})
+    for k, (image, row) in enumerate(zip(images, proba, strict=True)):
+        predicted = int(row.argmax())
+        axes[0, k].imshow(image, cmap="gray_r")
+        axes[0, k].axis("off")
+        label = f"pred {predicted} ({row[predicted]:.2f})"
+        wrong = y_true is not None and int(y_true[k]) != predicted
+        if y_true is not None:
+            label = f"true {int(y_true[k])}\n" + label
+        axes[0, k].set_title(label, fontsize=8, color="tab:red" if wrong else "black")
+        colors = ["tab:blue"] * NUM_CLASSES
+        colors[predicted] = "tab:red" if wrong else "tab:green"
+        axes[1, k].bar(DIGITS, row, color=colors)
+        axes[1, k].set_ylim(0, 1)
+        axes[1, k].set_xticks(DIGITS)
+        axes[1, k].tick_params(labelsize=6)
+        if k:
+            axes[1, k].set_yticklabels([])
+    axes[1, 0].set_ylabel("probability", fontsize=8)
+    return _finish(fig, save)
+
+
+# --------------------------------------------------------------------------- confidence
+
+
+def plot_precision_recall(y_true, probabilities, save: str | None = None) -> Figure:
+    """One-vs-rest precision-recall curve per digit, with its average precision in the legend."""
+    curves = evaluation.precision_recall_curves(y_true, probabilities)
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    cmap = plt.get_cmap("tab10")
+    for digit, (precision, recall, ap) in curves.items():
+        ax.plot(recall, precision, color=cmap(digit), label=f"{digit} (AP {ap:.4f})", lw=1.3)
+    low = min(float(np.min(p[r >= 0.5])) for p, r, _ in curves.values())
+    ax.set_ylim(max(0.0, low - 0.02), 1.005)
+    ax.set_xlim(0.5, 1.005)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_title("Precision-recall per digit (zoomed on recall ≥ 0.5)")
+    ax.legend(fontsize=8, ncol=2, loc="lower left")
+    return _finish(fig, save)
+
+
+def plot_confidence_histogram(y_true, probabilities, bins: int = 20, save: str | None = None) -> Figure:
+    """Histogram of the top probability for right and for wrong predictions (log count axis)."""
+    y_true = np.asarray(y_true)
+    proba = np.asarray(probabilities)
+    confidence = proba.max(axis=1)
+    right = proba.argmax(axis=1) == y_true
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    edges = np.linspace(0.1, 1.0, bins + 1)
+    ax.hist(confidence[right], bins=edges, alpha=0.7, label=f"right ({right.sum()})", color="tab:green")
+    ax.hist(confidence[~right], bins=edges, alpha=0.8, label=f"wrong ({(~right).sum()})", color="tab:red")
+    ax.set_yscale("log")
+    ax.set_xlabel("confidence (probability of the predicted digit)")
+    ax.set_ylabel("predictions (log scale)")
+    ax.set_title("How sure is the model when it is right, and when it is wrong?")
+    ax.legend()
+    return _finish(fig, save)
+
+
+def plot_calibration(y_true, probabilities, bins: int = 10, save: str | None = None) -> Figure:
+    """Reliability diagram: accuracy per confidence bin against the diagonal of perfect calibration."""
+    table = evaluation.calibration_table(y_true, probabilities, bins=bins)
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    width = table["high"] - table["low"]
+    ax.bar(table["low"], table["accuracy"], width=width, align="edge", edgecolor="black",
+           alpha=0.7, label="accuracy in bin")
+    ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
+    ax.plot(table["confidence"], table["accuracy"], "o", color="tab:red", ms=4,
+            label="mean confidence")
+    for _, row in table.iterrows():
+        middle = (row["low"] + row["high"]) / 2
+        ax.annotate(f"{int(row['count'])}", (middle, min(row["accuracy"] + 0.02, 1.0)),
+                    ha="center", fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Reliability diagram (numbers: predictions per bin)")
+    ax.legend(loc="upper left", fontsize=8)
+    return _finish(fig, save)
+
+
+# --------------------------------------------------------------------------- saliency
+
+
+def plot_saliency(
+    model, images, digits=None, y_true=None, n: int = 6, save: str | None = None
+) -> Figure:
+    """Gradient saliency: each digit, its |d score / d pixel| map, and the map over the digit.
+
+    ``images`` are what the model takes (float in [0, 1], (N, 28, 28, 1)); the map is for the
+    predicted digit unless ``digits`` names one per image. See :func:`evaluation.saliency`.
+    """
+    images = np.asarray(images)[:n]
+    maps, explained = evaluation.saliency(model, images, digits=None if digits is None else np.asarray(digits)[:n])
+    flat = _images(images)
+    fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
+    for k in range(len(flat)):
+        title = f"explains {explained[k]}"
+        if y_true is not None:
+            title = f"true {int(y_true[k])}, " + title
+        axes[0, k].imshow(flat[k], cmap="gray_r")
+        axes[0, k].set_title(title, fontsize=8)
+        axes[1, k].imshow(maps[k], cmap="inferno")
+        axes[2, k].imshow(flat[k], cmap="gray")
+        axes[2, k].imshow(maps[k], cmap="jet", alpha=0.45)
+        for row in range(3):
+            axes[row, k].axis("off")
+    axes[1, 0].set_title("saliency", fontsize=8, loc="left")
+    axes[2, 0].set_title("overlay", fontsize=8, loc="left")
+    fig.suptitle("Which pixels drove the prediction (gradient saliency)", fontsize=10)
+    return _finish(fig, save)

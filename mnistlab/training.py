@@ -1,0 +1,374 @@
+"""Compile and fit with the callbacks learners should know; save, reload and get the trained default model."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from mnistlab import config, data, models
+
+PEAK_LEARNING_RATE = 3e-3  # default model: AdamW, warm-up to this rate, then cosine decay
+WEIGHT_DECAY = 1e-4
+LABEL_SMOOTHING = 0.1
+BASELINE_LEARNING_RATE = 1e-3  # the tutorial architectures: plain Adam at its default rate
+VALIDATION_FRACTION = 0.1
+
+
+class ModelFileError(RuntimeError):
+    """A saved model is missing or cannot be read; the message says what to do."""
+
+
+# --------------------------------------------------------------------------- schedule, compile
+
+
+def warmup_cosine_schedule(
+    total_steps: int, peak: float = PEAK_LEARNING_RATE, warmup_fraction: float = 0.1
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Learning rate that climbs linearly from ``peak/10`` to ``peak``, then follows a cosine down to ``peak/100``.
+
+    The warm-up keeps the first, random-weight steps from being too large; the cosine
+    tail lets the last epochs settle into a minimum with tiny steps (a "one-cycle" shape).
+    """
+    if total_steps < 2:
+        raise ValueError(f"total_steps must be at least 2, got {total_steps}")
+    warmup = max(1, int(total_steps * warmup_fraction))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak / 10,
+        decay_steps=total_steps - warmup,
+        alpha=0.01,
+        warmup_target=peak,
+        warmup_steps=warmup,
+    )
+
+
+def uses_recipe(model: keras.Model) -> bool:
+    """Whether ``model`` is trained with the default model's recipe (AdamW, schedule, label smoothing)."""
+    return model.name == "default_cnn"
+
+
+def compile_model(model: keras.Model, total_steps: int | None = None) -> keras.Model:
+    """Compile ``model`` with the optimizer and loss it is trained with in this course.
+
+    * the default model: AdamW (Adam + decoupled weight decay) following
+      :func:`warmup_cosine_schedule`, and categorical cross-entropy with label smoothing
+      0.1 (targets of 0.91 / 0.01 instead of 1 / 0, which keeps the network from
+      becoming over-confident); its labels must be one-hot (see :func:`prepare_labels`);
+    * every other model: Adam at 1e-3 and sparse categorical cross-entropy on integer
+      labels, as in the tutorials they come from.
+    """
+    if uses_recipe(model):
+        if total_steps is None:
+            raise ValueError("compile_model(default model) needs total_steps to lay out the learning-rate schedule")
+        optimizer = keras.optimizers.AdamW(warmup_cosine_schedule(total_steps), weight_decay=WEIGHT_DECAY)
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING)
+    else:
+        optimizer = keras.optimizers.Adam(BASELINE_LEARNING_RATE)
+        loss = keras.losses.SparseCategoricalCrossentropy()
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    return model
+
+
+def prepare_labels(model: keras.Model, labels: np.ndarray) -> np.ndarray:
+    """Integer labels as the model's loss wants them: one-hot for the default recipe, else unchanged."""
+    return data.one_hot(labels) if uses_recipe(model) else np.asarray(labels)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Records wall time and learning rate of every epoch (Keras' History has neither)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+        self.learning_rates: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+        self.learning_rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+def make_callbacks(checkpoint_path: Path, backup_dir: Path | None = None, patience: int = 4) -> list:
+    """The callbacks every training run in the course uses.
+
+    * ``ModelCheckpoint``: after each epoch whose validation accuracy is the best so far,
+      write the weights to ``checkpoint_path``, so a crash never loses the best result;
+    * ``BackupAndRestore`` (when ``backup_dir`` is given): saves the whole training
+      state every epoch; running the same training again after an interruption resumes
+      from the last finished epoch instead of starting over;
+    * ``EarlyStopping``: stop when the validation loss has not improved for ``patience``
+      epochs and go back to the best weights.
+    """
+    checkpoint_path = Path(checkpoint_path)
+    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(
+            str(checkpoint_path), monitor="val_accuracy", save_best_only=True, save_weights_only=True
+        ),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
+    ]
+    if backup_dir is not None:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+    return callbacks
+
+
+# --------------------------------------------------------------------------- data and fitting
+
+
+@dataclass
+class Split:
+    """Images already as CNN input (float32, (N, 28, 28, 1)) and integer labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def prepare_data(train_size: int | None = None, seed: int = config.SEED, arrays=None) -> Split:
+    """MNIST as train / validation / test.
+
+    ``train_size`` training digits (all 60,000 when None) are drawn class-balanced, then
+    10 % of them are held out for validation; the 10,000 test digits are never used
+    while training. ``arrays`` (the output of ``load_mnist()``) may be given to avoid
+    reading the file again.
+    """
+    (x_train, y_train), (x_test, y_test) = arrays if arrays is not None else data.load_mnist()
+    x_train, y_train = data.stratified_subset(x_train, y_train, train_size, seed=seed)
+    x_tr, x_val, y_tr, y_val = data.train_validation_split(x_train, y_train, VALIDATION_FRACTION, seed=seed)
+    return Split(
+        data.to_cnn_input(x_tr),
+        np.asarray(y_tr),
+        data.to_cnn_input(x_val),
+        np.asarray(y_val),
+        data.to_cnn_input(x_test),
+        np.asarray(y_test),
+    )
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced: the trained model, its history and timings."""
+
+    model: keras.Model
+    history: pd.DataFrame
+    train_seconds: float
+    checkpoint_path: Path
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history)
+
+
+def history_frame(history: keras.callbacks.History, log: EpochLog) -> pd.DataFrame:
+    """Keras' history dict as a DataFrame indexed by epoch (1, 2, …), with wall time and learning rate."""
+    frame = pd.DataFrame(history.history)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
+    n = len(frame)
+    frame["seconds"] = log.seconds[-n:] if log.seconds else np.nan
+    frame["learning_rate"] = log.learning_rates[-n:] if log.learning_rates else np.nan
+    return frame
+
+
+def fit(
+    model: keras.Model,
+    split: Split,
+    epochs: int,
+    batch_size: int,
+    checkpoint_path: Path | None = None,
+    backup_dir: Path | None = None,
+    verbose: int | str = "auto",
+    extra_callbacks: list | None = None,
+) -> TrainingResult:
+    """Compile ``model`` (see :func:`compile_model`) and fit it with the course callbacks.
+
+    The validation set drives checkpointing and early stopping. The returned model holds
+    the weights of the best validation epoch, except for the default recipe, whose
+    learning-rate schedule makes the last epoch the one to keep (the checkpoint of the
+    best epoch is still written, so a crash loses nothing).
+    """
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be at least 1, got epochs={epochs}, batch_size={batch_size}")
+    if checkpoint_path is None:
+        checkpoint_path = config.models_dir() / "checkpoints" / f"{model.name}.weights.h5"
+    checkpoint_path = Path(checkpoint_path)
+    steps = math.ceil(len(split.x_train) / batch_size) * epochs
+    compile_model(model, total_steps=max(steps, 2))
+    log = EpochLog()
+    callbacks = make_callbacks(checkpoint_path, backup_dir) + [log] + list(extra_callbacks or [])
+    start = time.perf_counter()
+    history = model.fit(
+        split.x_train,
+        prepare_labels(model, split.y_train),
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=(split.x_val, prepare_labels(model, split.y_val)),
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    # Tutorial models (constant learning rate) go back to their best validation epoch. The default
+    # recipe's cosine schedule ends with tiny steps, so its last epoch is the intended result, and
+    # choosing among the final epochs by 6,000 validation digits mostly picks noise.
+    if checkpoint_path.is_file() and not uses_recipe(model):
+        model.load_weights(str(checkpoint_path))
+    return TrainingResult(model, history_frame(history, log), seconds, checkpoint_path)
+
+
+def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> tuple[float, float]:
+    """``(accuracy, loss)`` on integer-labelled digits; the loss is plain cross-entropy for every model."""
+    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    labels = np.asarray(labels).astype(int)
+    accuracy = float((probabilities.argmax(axis=1) == labels).mean())
+    picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    return accuracy, float(-np.log(picked).mean())
+
+
+def train(
+    name: str = "default",
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    train_size: int | None | str = "budget",
+    seed: int = config.SEED,
+    verbose: int | str = "auto",
+    split: Split | None = None,
+    checkpoint_path: Path | None = None,
+    backup_dir: Path | None = None,
+) -> TrainingResult:
+    """Build, train and test-evaluate one architecture of :data:`mnistlab.models.MODELS`.
+
+    Everything not given comes from ``config.budget()`` — the one place where fast mode
+    changes how much is trained. A ready ``split`` (see :func:`prepare_data`) overrides
+    ``train_size``.
+    """
+    plan = config.budget()
+    epochs = plan.epochs if epochs is None else epochs
+    batch_size = plan.batch_size if batch_size is None else batch_size
+    if train_size == "budget":
+        train_size = plan.train_size
+    config.set_seed(seed)
+    if split is None:
+        split = prepare_data(train_size, seed=seed)
+    model = models.build_model(name)
+    result = fit(model, split, epochs, batch_size, checkpoint_path, backup_dir, verbose)
+    result.test_accuracy, result.test_loss = evaluate(result.model, split.x_test, split.y_test)
+    return result
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+
+def save_deployable(model: keras.Model, path: str | os.PathLike) -> Path:
+    """Save ``model`` as a ``.keras`` file without optimizer state (what a deployed model needs).
+
+    Keras' ``.keras`` format always stores the optimizer of a compiled model (Adam keeps two
+    extra numbers per weight, tripling the file). The deployable copy is a fresh,
+    uncompiled model built from the same configuration, holding the same weights.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"save path {path} must end in .keras (the Keras 3 format)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clone = model.__class__.from_config(model.get_config())  # from_config never compiles
+    clone.set_weights(model.get_weights())
+    if getattr(clone, "optimizer", None) is not None:
+        raise RuntimeError("internal error: the deployable copy of the model still has an optimizer")
+    tmp = path.with_name(path.name + ".part.keras")
+    clone.save(tmp)
+    tmp.replace(path)  # never leave a half-written file under the real name
+    return path
+
+
+def load_model(path: str | os.PathLike) -> keras.Model:
+    """Load a saved ``.keras`` model, with a clear message when the file is missing or damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(
+            f"No saved model at {path}. Train one first (python -m mnistlab train, or "
+            f"mnistlab.training.load_or_train_default()), or check the path."
+        )
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"{path} is not a Keras 3 model file (.keras zip archive); it may be truncated or "
+            f"another format. Delete it and train again."
+        )
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many types for damaged archives
+        raise ModelFileError(
+            f"Could not load the model in {path} ({type(error).__name__}: {error}). "
+            f"The file is damaged or was saved by an incompatible version; delete it and train again."
+        ) from error
+
+
+def default_model_path() -> Path:
+    """Where the default model of this configuration is saved, e.g. ``models/default_cnn-v2-full-60k-15ep.keras``.
+
+    The name holds the mode, the architecture version and the budget that trains it, so
+    a change to any of them never loads a model trained for another configuration.
+    """
+    plan = config.budget()
+    size = f"{(plan.train_size or 60_000) // 1000}k"
+    name = f"default_cnn-{models.DEFAULT_ARCHITECTURE_VERSION}-{plan.name}-{size}-{plan.epochs}ep"
+    return config.models_dir() / f"{name}.keras"
+
+
+def load_or_train_default(verbose: int | str = 0) -> keras.Model:
+    """The trained default model for the current mode: loaded if saved, else trained now and saved.
+
+    Later notebooks call this so that each runs on its own in a fresh kernel: the first
+    call trains (minutes in full mode, seconds in fast mode), every later call loads
+    the file. Training keeps a checkpoint of the best weights and a backup of its state,
+    so an interrupted run resumes where it stopped.
+    """
+    path = default_model_path()
+    if path.is_file():
+        return load_model(path)
+    stem = path.name.removesuffix(".keras")
+    work = config.models_dir() / "checkpoints"
+    result = train(
+        "default",
+        verbose=verbose,
+        checkpoint_path=work / f"{stem}.weights.h5",
+        backup_dir=work / f"{stem}-backup",
+    )
+    save_deployable(result.model, path)
+    result.history.to_csv(default_history_path())
+    return load_model(path)
+
+
+def default_history_path() -> Path:
+    """The per-epoch history (CSV) written next to the default model when it was trained."""
+    path = default_model_path()
+    return path.with_name(path.name.removesuffix(".keras") + "-history.csv")
+
+
+def load_default_history() -> pd.DataFrame | None:
+    """The training history of the saved default model, or None if it was not trained here."""
+    path = default_history_path()
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, index_col="epoch")
+
+
+def file_size_mb(path: str | os.PathLike) -> float:
+    """Size of a file in megabytes (10^6 bytes)."""
+    return Path(path).stat().st_size / 1e6

@@ -1,0 +1,137 @@
+"""Hyperparameter search over filters, dense units and learning rate with Keras Tuner (grid or random)."""
+
+from __future__ import annotations
+
+import keras
+import pandas as pd
+from keras import layers
+
+from mnistlab import config, models
+from mnistlab.training import Split, prepare_data
+
+SEARCH_SPACE = {
+    "filters": [32, 64, 128],
+    "units": [32, 64, 128],
+    "learning_rate": [1e-2, 1e-3, 1e-4],
+}
+KINDS = ("grid", "random")
+
+
+def build_tunable(hp) -> keras.Model:
+    """A small CNN whose width and learning rate are hyperparameters (``hp`` is a Keras Tuner HyperParameters).
+
+    Conv(filters) → Pool → Conv(filters) → Pool → Flatten → Dense(units) → Dense 10.
+    """
+    filters = hp.Choice("filters", SEARCH_SPACE["filters"])
+    units = hp.Choice("units", SEARCH_SPACE["units"])
+    learning_rate = hp.Choice("learning_rate", SEARCH_SPACE["learning_rate"])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=models.INPUT_SHAPE),
+            layers.Conv2D(filters, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(filters, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(units, activation="relu"),
+            layers.Dense(models.NUM_CLASSES, activation="softmax"),
+        ],
+        name="tunable_cnn",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+class _WithoutTensorBoard:
+    """Keras Tuner 1.4.8 imports ``tensorboard`` before every trial on the TensorFlow backend,
+    even when no TensorBoard callback is used; the course does not install TensorBoard, so the
+    import only happens when such a callback is actually passed."""
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        if any(type(callback).__name__ == "TensorBoard" for callback in callbacks):
+            super()._configure_tensorboard_dir(callbacks, trial, execution)
+
+
+def make_tuner(
+    kind: str = "random", max_trials: int | None = None, seed: int = config.SEED, project: str | None = None
+):
+    """A Keras Tuner ``GridSearch`` or ``RandomSearch`` over :data:`SEARCH_SPACE`, maximising validation accuracy.
+
+    Its files go under ``models/tuning/<project>`` and are overwritten on every new search.
+    """
+    import keras_tuner
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if max_trials is not None and max_trials < 1:
+        raise ValueError(f"max_trials must be at least 1, got {max_trials}")
+    base = keras_tuner.GridSearch if kind == "grid" else keras_tuner.RandomSearch
+    tuner_class = type(base.__name__, (_WithoutTensorBoard, base), {})
+    return tuner_class(
+        build_tunable,
+        objective="val_accuracy",
+        max_trials=max_trials or config.budget().tuning_trials,
+        seed=seed,
+        directory=str(config.models_dir() / "tuning"),
+        project_name=project or f"{kind}-{config.budget().name}",
+        overwrite=True,
+    )
+
+
+def results_table(tuner) -> pd.DataFrame:
+    """One row per finished trial, in the order they ran: hyperparameters and validation accuracy."""
+    rows = []
+    for number, trial in enumerate(tuner.oracle.trials.values(), start=1):
+        if trial.score is None:
+            continue
+        rows.append({"trial": number, **trial.hyperparameters.values, "val_accuracy": float(trial.score)})
+    frame = pd.DataFrame(rows, columns=["trial", *SEARCH_SPACE, "val_accuracy"])
+    return frame.set_index("trial")
+
+
+def search(
+    kind: str = "random",
+    max_trials: int | None = None,
+    epochs: int | None = None,
+    train_size: int | None = None,
+    batch_size: int | None = None,
+    seed: int = config.SEED,
+    split: Split | None = None,
+    verbose: int = 0,
+):
+    """Run a grid or random search; returns ``(results_table, tuner)``.
+
+    Sizes default to ``config.budget()`` (``tuning_trials``, ``tuning_epochs``,
+    ``tuning_train_size``): a handful of tiny trials in fast mode.
+    """
+    plan = config.budget()
+    epochs = epochs or plan.tuning_epochs
+    batch_size = batch_size or plan.batch_size
+    if split is None:
+        split = prepare_data(train_size or plan.tuning_train_size, seed=seed)
+    config.set_seed(seed)
+    tuner = make_tuner(kind, max_trials, seed)
+    tuner.search(
+        split.x_train,
+        split.y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(split.x_val, split.y_val),
+        verbose=verbose,
+    )
+    failed = [t for t in tuner.oracle.trials.values() if t.status == "FAILED"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} tuning trial(s) failed; the first error was:\n{failed[0].message}")
+    return results_table(tuner), tuner
+
+
+def best_hyperparameters(table: pd.DataFrame) -> dict:
+    """The hyperparameters of the trial with the highest validation accuracy."""
+    if table.empty:
+        raise ValueError("the results table is empty: run a search with at least one trial first")
+    best = table["val_accuracy"].idxmax()
+    return {name: table.loc[best, name].item() for name in SEARCH_SPACE}

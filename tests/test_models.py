@@ -1,0 +1,104 @@
+"""The architectures: parameter counts, shapes, softmax outputs and the arithmetic helpers."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from mnistlab import models
+
+
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_parameter_counts_are_exact(name):
+    model = models.build_model(name)
+    assert model.count_params() == models.EXPECTED_PARAMS[name]
+
+
+def test_published_counts():
+    assert models.build_small_cnn().count_params() == 93_322
+    assert models.build_dropout_cnn().count_params() == 225_034
+    assert models.build_dense().count_params() == 784 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10
+
+
+def test_hand_arithmetic_matches_keras_for_the_small_cnn():
+    size = models.conv_output_size(28, 3)  # 26
+    size = models.conv_output_size(size, 2, stride=2)  # 13
+    size = models.conv_output_size(size, 3)  # 11
+    size = models.conv_output_size(size, 2, stride=2)  # 5
+    size = models.conv_output_size(size, 3)  # 3
+    assert size == 3
+    total = (
+        models.conv_params(3, 1, 32)
+        + models.conv_params(3, 32, 64)
+        + models.conv_params(3, 64, 64)
+        + models.dense_params(size * size * 64, 64)
+        + models.dense_params(64, 10)
+    )
+    assert total == models.build_small_cnn().count_params()
+
+
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_models_map_digits_to_probabilities(name):
+    model = models.build_model(name)
+    assert tuple(model.input_shape) == (None, 28, 28, 1)
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    probabilities = np.asarray(model(images, training=False))
+    assert probabilities.shape == (3, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert (probabilities >= 0).all()
+
+
+def test_default_model_has_augmentation_and_batch_norm_and_no_bias_before_bn():
+    model = models.build_default_model()
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert model.layers[0].name == "augmentation"
+    assert kinds.count("BatchNormalization") == 4
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [32, 64, 64]
+    assert all(not c.use_bias for c in convs)
+    assert models.build_default_model(augment=False).count_params() == models.EXPECTED_PARAMS["default"]
+
+
+def test_augmentation_changes_images_only_in_training():
+    model = models.build_default_model()
+    augmentation = model.get_layer("augmentation")
+    digits = np.zeros((2, 28, 28, 1), "float32")
+    digits[:, 8:20, 12:16] = 1.0
+    np.testing.assert_array_equal(np.asarray(augmentation(digits, training=False)), digits)
+    assert not np.allclose(np.asarray(augmentation(digits, training=True)), digits)
+    # whatever augmentation does, the prediction is deterministic at inference
+    first = np.asarray(model(digits, training=False))
+    np.testing.assert_allclose(first, np.asarray(model(digits, training=False)), atol=1e-6)
+
+
+def test_unknown_model_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown model name 'resnet'.*dense"):
+        models.build_model("resnet")
+
+
+def test_conv_output_size_rules():
+    assert models.conv_output_size(28, 3, padding="same") == 28
+    assert models.conv_output_size(28, 3, stride=2, padding="same") == 14
+    assert models.conv_output_size(28, 5, stride=2) == 12
+    with pytest.raises(ValueError, match="padding"):
+        models.conv_output_size(28, 3, padding="full")
+    with pytest.raises(ValueError, match="larger"):
+        models.conv_output_size(2, 3)
+
+
+def test_layer_table_shapes_params_and_receptive_fields():
+    table = models.layer_table(models.build_small_cnn())
+    assert table["parameters"].sum() == 93_322
+    assert list(table["output shape"])[:2] == [(None, 26, 26, 32), (None, 13, 13, 32)]
+    # 3 → pool 4 → conv 8 → pool 10 → conv 18 (classic receptive-field arithmetic)
+    assert list(table["receptive field"])[:5] == ["3×3", "4×4", "8×8", "10×10", "18×18"]
+    assert table["receptive field"].iloc[-1] == "28×28"
+
+
+def test_multiply_adds_counts_conv_and_dense_work():
+    dense = models.build_dense()
+    assert models.multiply_adds(dense) == 784 * 128 + 128 * 128 + 128 * 10
+    cnn = models.build_small_cnn()
+    expected = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 9 * 32 + 3 * 3 * 64 * 9 * 64 + 576 * 64 + 64 * 10
+    assert models.multiply_adds(cnn) == expected

@@ -1,0 +1,147 @@
+"""Compile + fit with callbacks, history frame, saving without optimizer, loading, load_or_train_default."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mnistlab import config, data, models, training
+
+
+def test_schedule_warms_up_then_decays():
+    schedule = training.warmup_cosine_schedule(100, peak=1e-2)
+    rates = [float(schedule(step)) for step in range(100)]
+    peak_step = int(np.argmax(rates))
+    assert rates[0] == pytest.approx(1e-3, rel=1e-3)
+    assert max(rates) == pytest.approx(1e-2, rel=1e-2)
+    assert 5 <= peak_step <= 15
+    assert rates[-1] < 1e-3
+    assert all(a >= b for a, b in zip(rates[peak_step:], rates[peak_step + 1 :], strict=False))
+
+
+def test_schedule_rejects_too_few_steps():
+    with pytest.raises(ValueError, match="total_steps"):
+        training.warmup_cosine_schedule(1)
+
+
+def test_recipe_labels_and_losses():
+    default = training.compile_model(models.build_default_model(), total_steps=10)
+    assert type(default.optimizer).__name__ == "AdamW"
+    assert training.prepare_labels(default, np.array([3])).shape == (1, 10)
+    small = training.compile_model(models.build_small_cnn())
+    assert type(small.optimizer).__name__ == "Adam"
+    np.testing.assert_array_equal(training.prepare_labels(small, np.array([3, 1])), [3, 1])
+    with pytest.raises(ValueError, match="total_steps"):
+        training.compile_model(models.build_default_model())
+
+
+def test_fit_records_history_checkpoint_and_learns(tiny_split, tmp_path):
+    checkpoint = tmp_path / "best.weights.h5"
+    result = training.fit(
+        models.build_small_cnn(), tiny_split, epochs=2, batch_size=32, checkpoint_path=checkpoint, verbose=0
+    )
+    assert isinstance(result.history, pd.DataFrame)
+    assert list(result.history.index) == [1, 2]
+    for column in ("accuracy", "loss", "val_accuracy", "val_loss", "seconds", "learning_rate"):
+        assert column in result.history
+    assert (result.history["seconds"] > 0).all()
+    assert result.train_seconds >= result.history["seconds"].sum() * 0.9
+    assert checkpoint.is_file()
+    accuracy, loss = training.evaluate(result.model, tiny_split.x_test, tiny_split.y_test)
+    assert accuracy > 0.3  # 10 % is chance; 300 digits × 2 epochs already learn something
+    assert 0 < loss < 2.3
+
+
+def test_fit_default_model_with_backup(tiny_split, tmp_path):
+    result = training.fit(
+        models.build_default_model(),
+        tiny_split,
+        epochs=1,
+        batch_size=64,
+        checkpoint_path=tmp_path / "c.weights.h5",
+        backup_dir=tmp_path / "backup",
+        verbose=0,
+    )
+    assert result.epochs == 1
+    assert result.history["learning_rate"].iloc[-1] < training.PEAK_LEARNING_RATE
+    assert not (tmp_path / "backup").exists() or not any((tmp_path / "backup").rglob("*.weights.h5"))
+
+
+def test_fit_rejects_bad_sizes(tiny_split):
+    with pytest.raises(ValueError, match="epochs"):
+        training.fit(models.build_dense(), tiny_split, epochs=0, batch_size=32)
+
+
+def test_deployable_copy_has_no_optimizer_and_predicts_the_same(tiny_split, tmp_path):
+    result = training.fit(models.build_default_model(), tiny_split, 1, 64, tmp_path / "c.weights.h5", verbose=0)
+    path = training.save_deployable(result.model, tmp_path / "model.keras")
+    with zipfile.ZipFile(path) as archive:
+        import h5py
+
+        with archive.open("model.weights.h5") as handle, h5py.File(handle) as weights:
+            assert "optimizer" not in weights
+    assert training.file_size_mb(path) < 1.0
+    reloaded = training.load_model(path)
+    np.testing.assert_allclose(
+        reloaded.predict(tiny_split.x_test, verbose=0), result.model.predict(tiny_split.x_test, verbose=0), atol=1e-6
+    )
+
+
+def test_save_requires_keras_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"\.keras"):
+        training.save_deployable(models.build_dense(), tmp_path / "model.h5")
+
+
+def test_load_model_errors_name_the_file(tmp_path):
+    with pytest.raises(training.ModelFileError, match="No saved model at .*missing.keras"):
+        training.load_model(tmp_path / "missing.keras")
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip file")
+    with pytest.raises(training.ModelFileError, match="broken.keras.*not a Keras 3 model file"):
+        training.load_model(broken)
+    empty_zip = tmp_path / "empty.keras"
+    with zipfile.ZipFile(empty_zip, "w") as archive:
+        archive.writestr("nothing.txt", "x")
+    with pytest.raises(training.ModelFileError, match="Could not load the model in .*empty.keras"):
+        training.load_model(empty_zip)
+
+
+def test_default_model_path_depends_on_mode_and_version(course_home, monkeypatch):
+    fast = training.default_model_path()
+    assert fast.parent == course_home / "models"
+    assert models.DEFAULT_ARCHITECTURE_VERSION in fast.name and "fast" in fast.name
+    monkeypatch.setenv(config.FAST_ENV, "0")
+    assert training.default_model_path() != fast
+
+
+def test_load_or_train_default_trains_once_then_loads(course_home, monkeypatch, mnist_arrays):
+    calls = []
+    real_train = training.train
+
+    def small_train(name, **kwargs):
+        calls.append(name)
+        split = training.prepare_data(300, arrays=mnist_arrays)
+        return real_train(name, epochs=1, batch_size=64, split=split, **kwargs)
+
+    monkeypatch.setattr(training, "train", small_train)
+    first = training.load_or_train_default()
+    assert calls == ["default"]
+    assert training.default_model_path().is_file()
+    history = training.load_default_history()
+    assert list(history.index) == [1] and "val_accuracy" in history
+    assert first.output_shape == (None, 10) and first.input_shape == (None, 28, 28, 1)
+    second = training.load_or_train_default()
+    assert calls == ["default"], "the second call must load, not train"
+    x = data.to_cnn_input(mnist_arrays[1][0][:5])
+    np.testing.assert_allclose(first.predict(x, verbose=0), second.predict(x, verbose=0), atol=1e-6)
+
+
+def test_prepare_data_sizes_and_balance(mnist_arrays):
+    split = training.prepare_data(1000, arrays=mnist_arrays)
+    assert len(split.x_train) == 900 and len(split.x_val) == 100 and len(split.x_test) == 10_000
+    assert split.x_train.dtype == np.float32 and split.x_train.shape[1:] == (28, 28, 1)
+    assert split.x_train.min() >= 0.0 and split.x_train.max() <= 1.0
+    assert set(np.unique(split.y_val)) == set(range(10))

@@ -1,0 +1,58 @@
+"""Hyperparameter search: the search space, a tiny random and grid search, the results table."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnistlab import tuning
+
+
+def test_search_space_is_the_course_one():
+    assert tuning.SEARCH_SPACE == {
+        "filters": [32, 64, 128],
+        "units": [32, 64, 128],
+        "learning_rate": [1e-2, 1e-3, 1e-4],
+    }
+
+
+def test_tunable_model_uses_the_chosen_values():
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("filters", 64)
+    hp.Fixed("units", 32)
+    hp.Fixed("learning_rate", 1e-3)
+    model = tuning.build_tunable(hp)
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert [c.filters for c in convs] == [64, 64]
+    assert model.layers[-2].units == 32
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("kind", ["random", "grid"])
+def test_tiny_search_gives_a_table(course_home, tiny_split, kind):
+    table, tuner = tuning.search(kind, max_trials=2, epochs=1, batch_size=64, split=tiny_split)
+    assert list(table.columns) == ["filters", "units", "learning_rate", "val_accuracy"]
+    assert len(table) == 2
+    assert table["val_accuracy"].between(0, 1).all()
+    assert set(table["filters"]) <= {32, 64, 128}
+    assert (course_home / "models" / "tuning").is_dir()
+    best = tuning.best_hyperparameters(table)
+    assert best["filters"] in tuning.SEARCH_SPACE["filters"]
+    if kind == "grid":  # a grid walks the combinations in order: the first two differ in one value only
+        differing = (table.iloc[0, :3] != table.iloc[1, :3]).sum()
+        assert differing == 1
+
+
+def test_bad_kind_and_trials_are_clear_errors(course_home):
+    with pytest.raises(ValueError, match="kind must be one of"):
+        tuning.make_tuner("bayes")
+    with pytest.raises(ValueError, match="max_trials"):
+        tuning.make_tuner("random", max_trials=0)
+
+
+def test_best_of_empty_table_is_an_error():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match="empty"):
+        tuning.best_hyperparameters(pd.DataFrame(columns=["filters", "units", "learning_rate", "val_accuracy"]))
