@@ -30,7 +30,7 @@ def test_out_must_be_a_keras_file(capsys, tmp_path):
 
 def test_train_prints_results_and_saves(monkeypatch, tmp_path, capsys, mnist_arrays):
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
-    monkeypatch.delenv(config.FAST_ENV, raising=False)
+    monkeypatch.setenv(config.FAST_ENV, "0")  # restored after the test, although --fast changes it
     real_train = training.train
     seen = {}
 
@@ -50,6 +50,22 @@ def test_train_prints_results_and_saves(monkeypatch, tmp_path, capsys, mnist_arr
         assert any(line.startswith(start) for line in printed.splitlines()), start
     assert out.is_file()
     assert training.load_model(out).count_params() == 93_322
+
+
+def test_a_shorter_default_run_never_poses_as_the_notebooks_model(monkeypatch, tmp_path, mnist_arrays):
+    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+    monkeypatch.setenv(config.FAST_ENV, "1")
+    real_train = training.train
+
+    def tiny_train(name, epochs=None, **kwargs):
+        split = training.prepare_data(300, arrays=mnist_arrays)
+        kwargs.pop("verbose", None)
+        return real_train(name, epochs=1, batch_size=64, split=split, verbose=0, **kwargs)
+
+    monkeypatch.setattr(training, "train", tiny_train)
+    assert cli.main(["train", "--model", "default", "--epochs", "1"]) == 0
+    assert (tmp_path / "models" / "default-fast-1ep.keras").is_file()
+    assert not training.default_model_path().exists()
 
 
 def test_command_choices_match_the_model_builders():

@@ -46,14 +46,12 @@ def run(args) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    out = args.out
-    if out is None:
-        out = (
-            training.default_model_path()
-            if args.model == "default"
-            else (config.models_dir() / f"{args.model}-{plan.name}.keras")
-        )
     epochs = args.epochs or plan.epochs
+    out = args.out
+    if out is None and args.model == "default" and epochs == plan.epochs:
+        out = training.default_model_path()  # the file the later notebooks load
+    elif out is None:  # never let a shorter or longer run pose as the notebooks' default model
+        out = config.models_dir() / f"{args.model}-{plan.name}-{epochs}ep.keras"
     train_size = plan.train_size or 60_000
     print(
         f"Training {args.model} ({plan.name} mode): {epochs} epochs, batch {plan.batch_size}, "

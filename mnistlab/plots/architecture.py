@@ -9,7 +9,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mnistlab.plots.saving import save_figure
+from mnistlab.plots.saving import figure_path, save_figure
 
 
 @contextlib.contextmanager
@@ -65,13 +65,7 @@ def layered_view(model, save: str | None = None, legend: bool = True, **options)
         warnings.simplefilter("ignore")
         image = visualkeras.layered_view(model, **options)
     if save is not None:
-        from mnistlab import config
-
-        path = config.figures_dir() / save
-        if not path.suffix:
-            path = path.with_suffix(".png")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        image.save(path)
+        image.save(figure_path(save))
     return image
 
 
