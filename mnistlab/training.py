@@ -252,8 +252,12 @@ def train(
     split: Split | None = None,
     checkpoint_path: Path | None = None,
     backup_dir: Path | None = None,
+    save_to: Path | None = None,
 ) -> TrainingResult:
     """Build, train and test-evaluate one architecture of :data:`mnistlab.models.MODELS`.
+
+    With ``save_to``, the deployable model is saved as soon as training ends, before the
+    test evaluation, so nothing that happens afterwards can lose the trained model.
 
     Everything not given comes from ``config.budget()`` — the one place where fast mode
     changes how much is trained. A ready ``split`` (see :func:`prepare_data`) overrides
@@ -269,6 +273,8 @@ def train(
         split = prepare_data(train_size, seed=seed)
     model = models.build_model(name)
     result = fit(model, split, epochs, batch_size, checkpoint_path, backup_dir, verbose)
+    if save_to is not None:
+        save_deployable(result.model, save_to)
     result.test_accuracy, result.test_loss = evaluate(result.model, split.x_test, split.y_test)
     return result
 
@@ -349,8 +355,8 @@ def load_or_train_default(verbose: int | str = 0) -> keras.Model:
         verbose=verbose,
         checkpoint_path=work / f"{stem}.weights.h5",
         backup_dir=work / f"{stem}-backup",
+        save_to=path,
     )
-    save_deployable(result.model, path)
     result.history.to_csv(default_history_path())
     return load_model(path)
 

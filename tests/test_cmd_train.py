@@ -38,7 +38,13 @@ def test_train_prints_results_and_saves(monkeypatch, tmp_path, capsys, mnist_arr
         seen.update(name=name, epochs=epochs, fast=config.fast_mode())
         split = training.prepare_data(300, arrays=mnist_arrays)
         return real_train(
-            name, epochs=1, batch_size=64, split=split, verbose=0, checkpoint_path=kwargs["checkpoint_path"]
+            name,
+            epochs=1,
+            batch_size=64,
+            split=split,
+            verbose=0,
+            checkpoint_path=kwargs["checkpoint_path"],
+            save_to=kwargs["save_to"],
         )
 
     monkeypatch.setattr(training, "train", tiny_train)

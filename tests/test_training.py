@@ -145,3 +145,17 @@ def test_prepare_data_sizes_and_balance(mnist_arrays):
     assert split.x_train.dtype == np.float32 and split.x_train.shape[1:] == (28, 28, 1)
     assert split.x_train.min() >= 0.0 and split.x_train.max() <= 1.0
     assert set(np.unique(split.y_val)) == set(range(10))
+
+
+def test_train_saves_the_model_before_anything_else_can_fail(course_home, monkeypatch, tiny_split):
+    def broken_evaluate(*args, **kwargs):
+        raise RuntimeError("evaluation failed")
+
+    monkeypatch.setattr(training, "evaluate", broken_evaluate)
+    out = course_home / "dense.keras"
+    with pytest.raises(RuntimeError, match="evaluation failed"):
+        training.train(
+            "dense", epochs=1, batch_size=64, split=tiny_split, verbose=0,
+            checkpoint_path=course_home / "dense.weights.h5", save_to=out,
+        )
+    assert training.load_model(out).count_params() == 118_282

@@ -65,11 +65,11 @@ def run(args) -> int:
             verbose=2,
             checkpoint_path=config.models_dir() / "checkpoints" / f"{out.stem}.weights.h5",
             backup_dir=config.models_dir() / "checkpoints" / f"{out.stem}-backup",
+            save_to=out,
         )
     except data.MnistDataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    training.save_deployable(result.model, out)
     print(f"test accuracy: {result.test_accuracy:.4f}")
     print(f"test loss: {result.test_loss:.4f}")
     print(f"training wall time: {result.train_seconds:.1f} s ({result.epochs} epochs)")
