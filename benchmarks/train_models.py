@@ -3,6 +3,7 @@
     python benchmarks/train_models.py                 # full budget, default model on 3 seeds
     python benchmarks/train_models.py --fast          # fast-mode budget
     python benchmarks/train_models.py --only default --seeds 3
+    python benchmarks/train_models.py --only default --epochs 12   # try another budget
 
 The default model is trained on ``--seeds`` seeds (median reported); its deployable copy
 (no optimizer state) is saved to a temporary folder and its size printed.
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="use the fast-mode budget")
     parser.add_argument("--only", nargs="+", default=None, help="architectures to train (default: all)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the default model (default: 3)")
+    parser.add_argument("--epochs", type=int, default=None, help="override the budget's epochs (to try another budget)")
+    parser.add_argument("--batch-size", type=int, default=None, help="override the budget's batch size")
     args = parser.parse_args(argv)
     if args.fast:
         os.environ["MNISTLAB_FAST"] = "1"
@@ -32,15 +35,17 @@ def main(argv: list[str] | None = None) -> int:
 
     names = args.only or list(models.MODELS)
     unknown = sorted(set(names) - set(models.MODELS))
-    if unknown or args.seeds < 1:
-        parser.error(
-            f"unknown architecture(s) {unknown}; choose from {list(models.MODELS)}"
-            if unknown
-            else "--seeds must be >= 1"
-        )
+    if unknown:
+        parser.error(f"unknown architecture(s) {unknown}; choose from {list(models.MODELS)}")
+    for option in ("seeds", "epochs", "batch_size"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1, got {value}")
     plan = config.budget()
+    epochs = args.epochs or plan.epochs
+    batch_size = args.batch_size or plan.batch_size
     print(
-        f"budget: {plan.name}, {plan.epochs} epochs, batch {plan.batch_size}, "
+        f"budget: {plan.name}, {epochs} epochs, batch {batch_size}, "
         f"train size {plan.train_size or 60_000} (10% validation); load: {os.getloadavg()[0]:.2f}",
         flush=True,
     )
@@ -55,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
                 split = training.prepare_data(plan.train_size, seed=seed, arrays=arrays)
                 start_load = os.getloadavg()[0]
                 result = training.train(
-                    name, seed=seed, split=split, verbose=0, checkpoint_path=Path(folder) / f"{name}-{seed}.weights.h5"
+                    name,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    seed=seed,
+                    split=split,
+                    verbose=0,
+                    checkpoint_path=Path(folder) / f"{name}-{seed}.weights.h5",
                 )
                 runs.append(result)
                 print(

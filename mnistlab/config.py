@@ -53,7 +53,9 @@ class Budget:
 FULL = Budget(
     name="full",
     train_size=None,
-    epochs=15,
+    # Measured (benchmarks/train_models.py, 3 seeds): 12 epochs reach the same median test accuracy
+    # as 15 (99.57 %) in about 255 s instead of 315 s, inside the 5-minute budget on 2 CPU cores.
+    epochs=12,
     batch_size=128,
     tuning_trials=10,
     tuning_epochs=3,

@@ -9,9 +9,12 @@
 #     read_image        any source -> PIL image (format sniffed from the bytes, EXIF rotation applied)
 #     to_grey           PIL image -> float grey in [0, 1] (transparency composited, 16-bit scaled)
 #     limit_size        shrink huge images to a working size (area averaging keeps thin lines)
+#     strongest_grey    brightness, or a colour channel when the ink is about as bright as the paper
+#     isolate_page      a sheet photographed on a darker table: paint the table over with paper
 #     detect_polarity   dark ink on light paper, or the reverse, from the image itself
 #     flatten           remove uneven lighting and paper texture: "ink" image, background 0
 #     threshold_ink     ink mask (Otsu, floored by the noise level); a blank image stops here
+#     remove_rule_lines the printed lines of ruled or squared paper, keeping strokes that cross them
 #     find_digit        connected components: drop specks and border clutter, keep the digit
 #     crop_digit        crop to the digit, strokes normalised so that their cores are 1.0
 #     normalise_stroke  thicken hairlines and thin marker strokes towards MNIST's stroke width
@@ -251,6 +254,53 @@ def to_grey(image: Image.Image) -> np.ndarray:
     return (grey * alpha + background * (1 - alpha)).astype(np.float32)
 
 
+def colour_channels(image: Image.Image) -> dict[str, np.ndarray]:
+    """The red, green and blue channels of an opaque colour image as greys in [0, 1]; ``{}`` otherwise.
+
+    Grey images, images with transparency (see :func:`to_grey`) and colour images whose pixels
+    are all nearly grey give ``{}``: for them brightness is all there is.
+    """
+    if image.mode in ("1", "L", "LA", "I", "F", "PA") or image.mode.startswith("I;16"):
+        return {}
+    if "A" in image.mode or "transparency" in image.info:
+        rgba = np.asarray(image.convert("RGBA"))
+        if rgba[..., 3].min() < 255:
+            return {}
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    if float(np.percentile(rgb.max(axis=-1) - rgb.min(axis=-1), 99)) < 0.1:
+        return {}
+    return {name: np.ascontiguousarray(rgb[..., k]) for k, name in enumerate(("red", "green", "blue"))}
+
+
+def contrast_score(grey: np.ndarray) -> float:
+    """How strongly the strongest marks stand out from the typical pixel, in units of the noise.
+
+    Deliberately rough (no lighting correction): it only ranks channels of one picture.
+    """
+    residual = grey - float(np.median(grey))
+    strength = max(_tail_strength(residual.ravel()), _tail_strength(-residual.ravel()))
+    return strength / max(noise_level(residual), 0.005)
+
+
+def strongest_grey(image: Image.Image, grey: np.ndarray) -> tuple[np.ndarray, str]:
+    """``(grey, channel)``: brightness, or the colour channel in which the writing stands out far more.
+
+    Brightness serves nearly every picture, but coloured ink about as bright as its paper (a
+    yellow or light-green pen on white, red on green) all but disappears in it, while one of
+    the red, green or blue channels still shows it clearly. A channel is used only when its
+    :func:`contrast_score` is at least 1.5 times that of brightness.
+    """
+    channels = colour_channels(image)
+    if not channels:
+        return grey, "brightness"
+    # Scored on small copies: only the ranking matters, and it costs a few milliseconds.
+    scores = {name: contrast_score(limit_size(channel, 256)) for name, channel in channels.items()}
+    best = max(scores, key=scores.get)
+    if scores[best] < 1.5 * contrast_score(limit_size(grey, 256)):
+        return grey, "brightness"
+    return limit_size(channels[best]), best
+
+
 def limit_size(grey: np.ndarray, max_side: int = WORK_SIZE) -> np.ndarray:
     """Shrink so the longest side is at most ``max_side`` (area averaging, so thin lines fade, not vanish)."""
     height, width = grey.shape
@@ -327,6 +377,79 @@ def border_level(grey: np.ndarray) -> tuple[float, float]:
     ring = np.concatenate([grey[:band].ravel(), grey[-band:].ravel(), grey[:, :band].ravel(), grey[:, -band:].ravel()])
     low, mid, high = np.percentile(ring, [25, 50, 75])
     return float(mid), float(high - low)
+
+
+def find_page(grey: np.ndarray) -> np.ndarray | None:
+    """The sheet of paper in a photo that shows a darker table all around it, else ``None``.
+
+    Such a photo fools the border rule of :func:`detect_polarity` (a uniform dark border
+    looks like the background of light ink). A page is recognised as a bright region that
+    does not reach most of the image border, is nearly convex (a sheet, even in perspective,
+    is a convex quadrilateral) and is much brighter than its surround, and whose dark holes
+    (the writing) are thin strokes covering a small part of it, with open paper far wider
+    than those strokes. A fat light digit on a dark canvas fails these last tests: its holes
+    (a 0's middle) are round blobs, or absent, or slits hardly narrower than its strokes.
+    """
+    bright = grey > otsu_threshold(grey)
+    labels, count = ndi.label(bright)
+    if count == 0:
+        return None
+    page = labels == (np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+    filled = ndi.binary_fill_holes(page)
+    holes = filled & ~bright  # the writing: dark pixels inside the sheet (not the bright middle of a 0)
+    area, hole_area = int(filled.sum()), int(holes.sum())
+    border = np.zeros_like(filled)
+    border[0, :] = border[-1, :] = border[:, 0] = border[:, -1] = True
+    if area < 0.15 * grey.size or filled[border].mean() > 0.5 or not 0 < hole_area <= 0.2 * area:
+        return None
+    if float(np.median(grey[page])) - float(np.median(grey[~filled])) < 0.2:
+        return None
+    if area < 0.9 * _convex_area(filled):
+        return None
+    hole_top, hole_left, hole_bottom, hole_right = bounding_box(holes)
+    writing_width = stroke_width(holes)
+    if writing_width / max(hole_bottom - hole_top, hole_right - hole_left) > 0.35:
+        return None  # the "writing" is a solid blob: more likely the middle of a fat light digit
+    # Paper is open space much wider than the writing (measured: 3-9 times on the sample photos);
+    # a fat light 8 with slit-like loops is hardly wider than its slits (0.7-0.9 times on MNIST).
+    open_space = float(ndi.distance_transform_edt(np.pad(page, 1)).max())
+    if open_space < 0.1 * min(grey.shape) or open_space < 2 * writing_width:
+        return None
+    return filled
+
+
+def _convex_area(mask: np.ndarray) -> float:
+    """Area of the convex hull of a mask's pixels (pixel squares, not centres)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    edge = mask & ~ndi.binary_erosion(mask)
+    rows, cols = np.nonzero(edge)
+    corners = np.concatenate([np.stack([rows + dr, cols + dc], axis=1) for dr in (0, 1) for dc in (0, 1)])
+    try:
+        return float(ConvexHull(corners).volume)  # in 2-D, "volume" is the area
+    except QhullError:
+        return float(mask.sum())
+
+
+def isolate_page(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(grey, page)``: with a sheet photographed on a darker table, the table painted over with paper.
+
+    Everything outside the page (see :func:`find_page`) gets the paper's median brightness,
+    so the later steps see a plain sheet. The page is first shrunk by 2 % of the image size:
+    its blurred, shadowed edge would otherwise stay behind as a dark frame that looks like ink.
+    Without a page, the image is returned unchanged.
+    """
+    low, high = np.percentile(grey, [1, 99])
+    ring, _ = border_level(grey)
+    if ring - low > 0.3 * (high - low):
+        return grey, None  # the border is not dark: no table around a sheet (and no cost paid)
+    page = find_page(grey)
+    if page is None:
+        return grey, None
+    margin = max(2.0, 0.02 * max(grey.shape))
+    page = ndi.distance_transform_edt(np.pad(page, 1))[1:-1, 1:-1] > margin
+    paper_level = float(np.median(grey[page]))
+    return np.where(page, grey, paper_level).astype(np.float32), page
 
 
 def detect_polarity(grey: np.ndarray) -> str:
@@ -427,6 +550,110 @@ def threshold_ink(ink: np.ndarray, label: str = "image") -> tuple[np.ndarray, fl
     threshold = otsu_threshold(candidates) if candidates.size > 10 else floor
     threshold = min(max(threshold, floor, 0.2 * peak), 0.5 * peak)
     return ink > threshold, threshold
+
+
+# --------------------------------------------------------------------------- ruled and squared paper
+
+MAX_TILT_DEGREES = 6.0  # rule lines tilted more than this (a very skewed photo) are not looked for
+# A line must show as a thin run in this fraction of the columns at least: the rest may be hidden where
+# the writing touches it (a 1 written along a line of squared paper).
+LINE_MIN_COVER = 0.3
+
+
+def _thin_runs(mask: np.ndarray, max_length: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(column, centre_row, length)`` of every vertical run of ink no longer than ``max_length``.
+
+    A horizontal line crosses each column as one short run; a digit's upright strokes make
+    long runs and are left out.
+    """
+    change = np.diff(np.pad(mask, ((1, 1), (0, 0))).astype(np.int8), axis=0).T  # one row per column
+    cols, starts = np.nonzero(change == 1)  # ordered by column, then row: starts and ends pair up
+    _, ends = np.nonzero(change == -1)
+    lengths = ends - starts
+    short = lengths <= max_length
+    return cols[short], (starts[short] + ends[short] - 1) / 2.0, lengths[short]
+
+
+def _line_offsets(cols: np.ndarray, centres: np.ndarray, width: int) -> tuple[float, list[int]]:
+    """``(slope, offsets)`` of straight lines showing in at least :data:`LINE_MIN_COVER` of the columns.
+
+    Every tilt up to :data:`MAX_TILT_DEGREES` is tried (a Hough transform restricted to
+    nearly horizontal lines); at the best one, each line piles its runs into one offset bin.
+    """
+    best_slope, best_counts, best_low = 0.0, np.zeros(1), 0
+    for slope in np.tan(np.radians(np.arange(-MAX_TILT_DEGREES, MAX_TILT_DEGREES + 0.01, 0.25))):
+        offsets = np.round(centres - slope * cols).astype(int)
+        low = int(offsets.min())
+        counts = np.convolve(np.bincount(offsets - low), np.ones(3), mode="same")  # thickness parity
+        if counts.max() > best_counts.max():
+            best_slope, best_counts, best_low = float(slope), counts, low
+    offsets: list[int] = []
+    for index in np.argsort(-best_counts, kind="stable"):  # strongest first; one offset per line
+        if best_counts[index] < LINE_MIN_COVER * width:
+            break
+        if all(abs(index - kept) > 3 for kept in offsets):
+            offsets.append(int(index))
+    return best_slope, sorted(index + best_low for index in offsets)
+
+
+def horizontal_rule_lines(mask: np.ndarray) -> np.ndarray:
+    """Pixels of the ruled lines running across a mask from side to side (nearly horizontal).
+
+    A line must be thin (at most 2 % of the height), cross almost the whole width and follow
+    a straight or gently curved path (a quadratic fit through its runs). Two or more such
+    lines are ruled paper. A single one could be a digit's bar in a tight crop (a 4's), so it
+    is only taken when it keeps clear of the top and bottom edge and runs on past the rest of
+    the ink by 15 % of the width on both sides (the paper extends beyond the writing).
+    """
+    height, width = mask.shape
+    lines = np.zeros_like(mask, dtype=bool)
+    if width < 32 or height < 32:
+        return lines
+    max_thickness = max(3.0, 0.02 * height)
+    cols, centres, lengths = _thin_runs(mask, max_thickness)
+    if cols.size < LINE_MIN_COVER * width:
+        return lines
+    slope, offsets = _line_offsets(cols, centres, width)
+    rows = np.arange(height)[:, np.newaxis]
+    found, at_edge = [], []
+    for offset in offsets:
+        near = np.abs(centres - slope * cols - offset) <= 1.5
+        line_cols = np.unique(cols[near])
+        if line_cols.size < LINE_MIN_COVER * width or line_cols[0] > 0.05 * width or line_cols[-1] < 0.95 * width:
+            continue  # not side to side: the bar of a digit, not a ruled line
+        centre_line = np.polynomial.Polynomial.fit(cols[near], centres[near], deg=2)(np.arange(width))
+        half = float(np.median(lengths[near])) / 2 + 0.5
+        found.append(mask & (np.abs(rows - centre_line[np.newaxis, :]) <= half))
+        at_edge.append(centre_line.min() < 0.03 * height or centre_line.max() > 0.97 * height)
+    if len(found) == 1:
+        rest = np.nonzero(mask & ~found[0])[1]
+        first, last = np.percentile(rest, [1, 99]) if rest.size else (width / 2, width / 2)
+        if at_edge[0] or first < 0.15 * width or last > 0.85 * width:
+            return lines  # one line that does not run on past the writing: maybe a digit's bar
+    for line in found:
+        lines |= line
+    return lines
+
+
+def remove_rule_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(mask, lines)``: the printed lines of ruled or squared paper taken out of an ink mask.
+
+    Horizontal and vertical lines are found by :func:`horizontal_rule_lines` (on the
+    transposed mask for vertical ones). Where a digit's stroke crosses a line, the stroke is
+    kept: removed line pixels with digit ink on both sides of the line are put back.
+    """
+    across = int(math.ceil(max(3.0, 0.02 * max(mask.shape)))) * 2 + 1  # longer than a line is thick
+    horizontal = horizontal_rule_lines(mask)
+    vertical = horizontal_rule_lines(mask.T).T
+    lines = horizontal | vertical
+    if not lines.any():
+        return mask, lines
+    remaining = mask & ~lines
+    # Close across each line only (never along it), so a stroke is bridged but the line is not.
+    crossings = (horizontal & ndi.binary_closing(remaining, structure=np.ones((across, 1), dtype=bool))) | (
+        vertical & ndi.binary_closing(remaining, structure=np.ones((1, across), dtype=bool))
+    )
+    return remaining | crossings, lines & ~crossings
 
 
 @dataclass
@@ -645,6 +872,9 @@ class PipelineSteps:
     threshold: float = 0.0
     stroke_width: float = 0.0  # relative to the digit's longest side
     stroke_action: str = ""
+    grey_channel: str = "brightness"  # or the colour channel in which the writing stood out far more
+    page_found: bool = False  # a sheet on a darker table was found and the table painted over
+    rule_line_pixels: int = 0  # ink pixels removed as the printed lines of ruled or squared paper
     name: str = ""
 
     @property
@@ -666,11 +896,19 @@ def _front(source: Any, name: str | None, steps: PipelineSteps | None = None):
     grey = limit_size(to_grey(image))
     if steps is not None:
         steps.images["original"] = np.asarray(image.convert("RGB")) if max(image.size) <= 2048 else grey
+    grey, channel = strongest_grey(image, grey)
+    grey, page = isolate_page(grey)
+    if steps is not None:
         steps.images["grey"] = grey
+        steps.grey_channel = channel
+        steps.page_found = page is not None
     polarity = detect_polarity(grey)
     ink, background = flatten(grey, polarity)
     mask, threshold = threshold_ink(ink, label)
+    mask, lines = remove_rule_lines(mask)
+    ink = np.where(lines, 0.0, ink).astype(np.float32)
     if steps is not None:
+        steps.rule_line_pixels = int(lines.sum())
         steps.polarity, steps.threshold = polarity, threshold
         steps.images["background"] = background
         steps.images["ink"] = ink

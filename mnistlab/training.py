@@ -326,7 +326,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
 
 
 def default_model_path() -> Path:
-    """Where the default model of this configuration is saved, e.g. ``models/default_cnn-v2-full-60k-15ep.keras``.
+    """Where the default model of this configuration is saved, e.g. ``models/default_cnn-v3-full-60k-12ep.keras``.
 
     The name holds the mode, the architecture version and the budget that trains it, so
     a change to any of them never loads a model trained for another configuration.

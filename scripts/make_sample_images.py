@@ -352,12 +352,84 @@ def main() -> None:
             "mnist-test:" + "+".join(sources),
         )
 
+    # The two kinds below were added later; they come last so the images above stay the same.
+    for i in range(PER_KIND):  # 10. ruled or squared school paper, lines often crossing the digit
+        label = (i + 2) % 10
+        digit, index = pick(label)
+        size = int(rng.integers(140, 240))
+        h, w = size + int(rng.integers(120, 260)), size + int(rng.integers(160, 320))
+        top, left = int(rng.integers(30, h - size - 30)), int(rng.integers(40, w - size - 40))
+        ink = place(upscale(digit, size), (h, w), top, left)
+        grid = i % 3 == 2
+        lines = printed_lines((h, w), spacing=size * rng.uniform(0.45, 1.0), width=int(rng.integers(1, 4)),
+                              tilt=rng.uniform(-3, 3), grid=grid, rng=rng)
+        # Light blue or grey print and a ballpoint pen; every fourth one a pencil, barely darker than the lines.
+        pencil = i % 4 == 3
+        line_rgb = (150, 150, 155) if pencil else [(150, 180, 230), (170, 170, 175), (120, 150, 210)][i % 3]
+        paper = compose(lines * rng.uniform(0.5, 1.0), (250, 250, 245), line_rgb)
+        pen_rgb = (100, 100, 105) if pencil else [(25, 30, 90), (30, 30, 30), (20, 40, 150)][i % 3]
+        pen = np.asarray(pen_rgb, dtype=np.float32)
+        rgb = paper.astype(np.float32) * (1 - ink[..., None]) + pen * ink[..., None]
+        rgb = rgb * lighting((h, w), rng, 0.3)[..., None] + rng.normal(0, 4, size=rgb.shape)
+        img = Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.8))
+        add(
+            save(img, f"ruled_{i:02d}.jpg", "JPEG", quality=80),
+            label,
+            "squared paper" if grid else "ruled paper",
+            f"mnist-test:{index}",
+        )
+
+    for i in range(PER_KIND):  # 11. a sheet photographed on a darker table, the table all around it
+        label = (i + 8) % 10
+        digit, index = pick(label)
+        size = int(rng.integers(100, 180))
+        h, w = int(size * rng.uniform(2.6, 3.4)), int(size * rng.uniform(2.6, 3.4))
+        sheet = sheet_mask((h, w), rng)
+        on_rows, on_cols = np.nonzero(sheet > 0.99)
+        # The digit somewhere well inside the sheet.
+        top = int(np.clip(on_rows.mean() - size / 2 + rng.normal(0, 0.1 * size), on_rows.min() + 10,
+                          on_rows.max() - size - 10))
+        left = int(np.clip(on_cols.mean() - size / 2 + rng.normal(0, 0.1 * size), on_cols.min() + 10,
+                           on_cols.max() - size - 10))
+        ink = place(upscale(digit, size), (h, w), top, left)
+        page = compose(ink, (240, 238, 232), (30, 30, 40)).astype(np.float32)
+        table = np.asarray([(95, 60, 35), (60, 60, 65), (120, 85, 50), (40, 35, 30)][i % 4], dtype=np.float32)
+        table_rgb = table * (1 + ndi_grain((h, w), rng)[..., None] * 3)
+        rgb = page * sheet[..., None] + table_rgb * (1 - sheet[..., None])
+        rgb = rgb * lighting((h, w), rng, 0.35)[..., None] + rng.normal(0, 4, size=rgb.shape)
+        img = Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.0))
+        add(save(img, f"table_{i:02d}.jpg", "JPEG", quality=75), label, "sheet on a table", f"mnist-test:{index}")
+
     with open(OUT / "labels.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["file", "label", "kind", "source"])
         writer.writeheader()
         writer.writerows(rows)
     total = sum(p.stat().st_size for p in OUT.iterdir())
     print(f"wrote {len(rows)} images to {OUT} ({total / 1e6:.2f} MB)")
+
+
+def printed_lines(shape, spacing: float, width: int, tilt: float, grid: bool, rng) -> np.ndarray:
+    """The printed lines of ruled (or, with ``grid``, squared) paper, float in [0, 1], slightly tilted."""
+    h, w = shape
+    canvas = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(canvas)
+    drift = math.tan(math.radians(tilt))
+    start = rng.uniform(0, spacing)
+    for at in np.arange(start, max(h, w) * 1.2, spacing):
+        draw.line([(-w * 0.1, at), (w * 1.1, at + drift * w * 1.2)], fill=255, width=width)
+        if grid:
+            draw.line([(at, -h * 0.1), (at - drift * h * 1.2, h * 1.1)], fill=255, width=width)
+    return np.asarray(canvas, dtype=np.float32) / 255
+
+
+def sheet_mask(shape, rng) -> np.ndarray:
+    """Where a sheet of paper lies in a photo: a quadrilateral in mild perspective, soft-edged, in [0, 1]."""
+    h, w = shape
+    corners = [(0.12, 0.12), (0.88, 0.12), (0.88, 0.88), (0.12, 0.88)]
+    points = [((x + rng.uniform(-0.06, 0.06)) * w, (y + rng.uniform(-0.06, 0.06)) * h) for x, y in corners]
+    canvas = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(canvas).polygon(points, fill=255)
+    return np.asarray(canvas.filter(ImageFilter.GaussianBlur(1.5)), dtype=np.float32) / 255
 
 
 def ndi_grain(shape, rng) -> np.ndarray:

@@ -59,6 +59,15 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(np.ravel(a), np.ravel(b))[0, 1])
 
 
+def shifted_similarity(a: np.ndarray, b: np.ndarray, reach: int = 1) -> float:
+    """Best :func:`similarity` over shifts of up to ``reach`` pixels (centring rounds to whole pixels)."""
+    return max(
+        similarity(np.roll(a, (dy, dx), axis=(0, 1)), b)
+        for dy in range(-reach, reach + 1)
+        for dx in range(-reach, reach + 1)
+    )
+
+
 @pytest.fixture(scope="module")
 def reference():
     """The clean, centred seven every variant is compared with."""
@@ -188,6 +197,29 @@ def test_uneven_lighting_and_coloured_paper_are_flattened(reference):
     assert np.percentile(paper_only, 99) < 0.5 * np.percentile(flat[ink > 0.9], 50)  # the shadow is gone
 
 
+@pytest.mark.parametrize(
+    ("paper_rgb", "ink_rgb"),
+    [((255, 255, 255), (235, 230, 20)), ((60, 160, 60), (190, 95, 95))],
+    ids=["yellow-on-white", "red-on-green-same-brightness"],
+)
+def test_coloured_ink_as_bright_as_its_paper_is_read_from_a_colour_channel(paper_rgb, ink_rgb, reference):
+    ink = draw_digit("seven")[..., None]
+    rgb = (np.array(paper_rgb) * (1 - ink) + np.array(ink_rgb) * ink).round().astype(np.uint8)
+    brightness = images.to_grey(Image.fromarray(rgb))
+    assert abs(float(brightness.max() - brightness.min())) < 0.2  # nearly invisible in brightness alone
+    steps = images.prepare_steps(rgb)
+    assert steps.grey_channel in {"red", "green", "blue"}
+    assert similarity(steps.result, reference) > 0.95
+
+
+def test_ordinary_colour_pictures_keep_brightness():
+    ink = draw_digit("seven")[..., None]
+    for paper_rgb, ink_rgb in [((250, 246, 235), (20, 40, 150)), ((255, 210, 220), (170, 20, 30))]:
+        rgb = (np.array(paper_rgb) * (1 - ink) + np.array(ink_rgb) * ink).astype(np.uint8)
+        assert images.prepare_steps(rgb).grey_channel == "brightness"
+    assert images.colour_channels(Image.fromarray(paper(draw_digit("seven")))) == {}  # grey: nothing to choose
+
+
 def test_specks_and_noise_are_dropped(reference):
     rng = np.random.default_rng(0)
     grey = paper(draw_digit("seven", canvas=(300, 300), offset=(50, 50))).astype(np.float32)
@@ -197,6 +229,89 @@ def test_specks_and_noise_are_dropped(reference):
         grey[y:y + 3, x:x + 3] = 20
     result = images.prepare_image(np.clip(grey, 0, 255).astype(np.uint8))
     assert similarity(result, reference) > 0.9
+
+
+def printed_lines(size: int = 600, spacing: int = 60, tilt: float = 2.0, grid: bool = False) -> np.ndarray:
+    """Ruled (or, with ``grid``, squared) paper's lines in [0, 1], slightly tilted as in a photo."""
+    image = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(image)
+    drift = np.tan(np.radians(tilt)) * size
+    for at in range(15, size, spacing):
+        draw.line([(0, at), (size, at + drift)], fill=255, width=3)
+        if grid:
+            draw.line([(at, 0), (at - drift, size)], fill=255, width=3)
+    return np.asarray(image, dtype=np.float32) / 255
+
+
+@pytest.mark.parametrize("shape", ["seven", "four", "zero"])
+@pytest.mark.parametrize("grid", [False, True], ids=["ruled", "squared"])
+def test_ruled_and_squared_paper_lines_are_removed(shape, grid):
+    ink = draw_digit(shape, size=200, width=14, canvas=(600, 600), offset=(200, 200))
+    clean = images.prepare_image(paper(ink))
+    lined = np.clip(ink + 0.8 * printed_lines(grid=grid) * (1 - ink), 0, 1)  # lines as dark as a pen
+    steps = images.prepare_steps(paper(lined))
+    assert steps.rule_line_pixels > 0
+    assert shifted_similarity(steps.result, clean) > 0.95
+    without_removal = images._finish(*_front_without_line_removal(paper(lined)))
+    assert shifted_similarity(without_removal, clean) < 0.9  # what the lines did before they were removed
+
+
+def _front_without_line_removal(source):
+    """What the pipeline found before line removal existed: (ink, digit mask, threshold)."""
+    grey = images.to_grey(images.read_image(source))
+    ink, _ = images.flatten(grey, images.detect_polarity(grey))
+    mask, threshold = images.threshold_ink(ink)
+    return ink, images.find_digit(mask), threshold
+
+
+def test_a_stroke_crossing_a_line_is_kept_whole():
+    ink = draw_digit("one", size=200, width=10, canvas=(600, 600), offset=(190, 200))  # both ends between lines
+    lines = printed_lines(tilt=0)
+    mask, removed = images.remove_rule_lines((ink > 0.5) | (lines > 0.5))
+    assert removed.any()
+    np.testing.assert_array_equal(mask, ink > 0.5)  # lines gone, the one's stroke unbroken where they crossed
+
+
+@pytest.mark.parametrize("shape", ["seven", "four", "one", "zero"])
+@pytest.mark.parametrize("width", [2, 4, 8])
+def test_a_digits_own_bar_is_never_taken_for_a_ruled_line(shape, width):
+    # Tight crops are the risky case: a thin 4's bar or a 7's top crosses the whole image.
+    mask = draw_digit(shape, size=400, width=width) > 0.5
+    top, left, bottom, right = images.bounding_box(mask)
+    for crop in (mask[top:bottom, left:right], np.pad(mask[top:bottom, left:right], 3)):
+        kept, removed = images.remove_rule_lines(crop)
+        assert not removed.any()
+        np.testing.assert_array_equal(kept, crop)
+
+
+def sheet_on_table(ink: np.ndarray, tilt: float = 8.0) -> np.ndarray:
+    """uint8 photo of a white sheet (a tilted, blurred quadrilateral) on a dark, grainy table."""
+    size = ink.shape[0]
+    sheet = Image.new("L", (size, size), 0)
+    angles = np.radians(np.array([45, 135, 225, 315]) + tilt)
+    corners = [(size / 2 + 0.4 * size * np.cos(a), size / 2 + 0.43 * size * np.sin(a)) for a in angles]
+    ImageDraw.Draw(sheet).polygon(corners, fill=255)
+    on_sheet = ndi.gaussian_filter(np.asarray(sheet, dtype=np.float32) / 255, 2)
+    table = 0.25 + 0.05 * np.random.default_rng(0).standard_normal(ink.shape)
+    grey = on_sheet * (0.92 - 0.8 * ink) + (1 - on_sheet) * table
+    return (np.clip(grey, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("shape", ["seven", "four", "zero"])
+def test_sheet_on_a_darker_table_is_isolated(shape):
+    ink = draw_digit(shape, size=160, width=14, canvas=(600, 600), offset=(220, 200))
+    steps = images.prepare_steps(sheet_on_table(ink))
+    assert steps.page_found and steps.polarity == images.DARK_ON_LIGHT
+    assert shifted_similarity(steps.result, images.prepare_image(paper(ink))) > 0.95
+
+
+@pytest.mark.parametrize("shape", ["zero", "one", "seven"])
+def test_fat_light_digits_on_dark_are_not_taken_for_a_sheet(shape):
+    for width in (20, 45):
+        grey = paper(draw_digit(shape, width=width), dark_ink=False) / 255.0
+        assert images.find_page(grey) is None
+        assert images.isolate_page(grey)[1] is None
+        assert images.detect_polarity(grey) == images.LIGHT_ON_DARK
 
 
 def test_separate_strokes_of_one_digit_are_kept_together():
@@ -242,6 +357,7 @@ def test_aspect_ratio_is_kept_for_a_one():
 def test_prepare_steps_shows_every_step_and_matches_prepare_image():
     source = paper(draw_digit("zero"))
     steps = images.prepare_steps(source, name="zero.png")
+    assert not steps.page_found and steps.rule_line_pixels == 0
     assert list(steps.images) == ["original", "grey", "background", "ink", "mask", "digit_mask", "cropped",
                                   "stroke", "resized", "centred"]
     assert steps["resized"].shape[0] == 20 or steps["resized"].shape[1] == 20
@@ -256,6 +372,16 @@ def test_mnist_test_digits_survive_the_pipeline(mnist_small):
     diffs = np.abs(prepared - original).mean(axis=(1, 2))
     assert np.median(diffs) < 0.02  # nearly unchanged: MNIST is already what the pipeline makes
     assert np.mean([similarity(a, b) for a, b in zip(prepared, original, strict=True)]) > 0.95
+
+
+def test_fat_mnist_eights_are_not_taken_for_a_sheet(mnist_arrays):
+    # These test-set 8s have slit-like loops inside fat strokes: an early page detector took each
+    # for a bright sheet with thin writing on it.
+    _, (x_test, y_test) = mnist_arrays
+    eights = [5960, 5967, 6004, 6070, 6154, 8097, 8486]
+    assert set(y_test[eights]) == {8}
+    for index in eights:
+        assert images.find_page(x_test[index] / 255.0) is None
 
 
 def test_raw_resize_is_the_naive_baseline():
