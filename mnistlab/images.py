@@ -257,6 +257,8 @@ def to_grey(image: Image.Image) -> np.ndarray:
 def colour_channels(image: Image.Image) -> dict[str, np.ndarray]:
     """The red, green and blue channels of an opaque colour image as greys in [0, 1]; ``{}`` otherwise.
 
+    The channels come at the working size (see :func:`limit_size`), like the brightness image.
+
     Grey images, images with transparency (see :func:`to_grey`) and colour images whose pixels
     are all nearly grey give ``{}``: for them brightness is all there is.
     """
@@ -266,7 +268,11 @@ def colour_channels(image: Image.Image) -> dict[str, np.ndarray]:
         rgba = np.asarray(image.convert("RGBA"))
         if rgba[..., 3].min() < 255:
             return {}
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    rgb_image = image.convert("RGB")
+    size = working_size(rgb_image.width, rgb_image.height)
+    if size != rgb_image.size:  # shrink first: a 50-megapixel photo as float RGB would need 600 MB
+        rgb_image = rgb_image.resize(size, Image.BOX)
+    rgb = np.asarray(rgb_image, dtype=np.float32) / 255.0
     if float(np.percentile(rgb.max(axis=-1) - rgb.min(axis=-1), 99)) < 0.1:
         return {}
     return {name: np.ascontiguousarray(rgb[..., k]) for k, name in enumerate(("red", "green", "blue"))}
@@ -298,16 +304,23 @@ def strongest_grey(image: Image.Image, grey: np.ndarray) -> tuple[np.ndarray, st
     best = max(scores, key=scores.get)
     if scores[best] < 1.5 * contrast_score(limit_size(grey, 256)):
         return grey, "brightness"
-    return limit_size(channels[best]), best
+    return channels[best], best
+
+
+def working_size(width: int, height: int, max_side: int = WORK_SIZE) -> tuple[int, int]:
+    """``(width, height)`` shrunk so the longest side is at most ``max_side``, keeping the aspect ratio."""
+    if max(height, width) <= max_side:
+        return width, height
+    factor = max_side / max(height, width)
+    return max(1, round(width * factor)), max(1, round(height * factor))
 
 
 def limit_size(grey: np.ndarray, max_side: int = WORK_SIZE) -> np.ndarray:
     """Shrink so the longest side is at most ``max_side`` (area averaging, so thin lines fade, not vanish)."""
     height, width = grey.shape
-    if max(height, width) <= max_side:
+    size = working_size(width, height, max_side)
+    if size == (width, height):
         return grey
-    factor = max_side / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
     return np.asarray(Image.fromarray(grey).resize(size, Image.BOX), dtype=np.float32)
 
 
@@ -448,6 +461,8 @@ def isolate_page(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         return grey, None
     margin = max(2.0, 0.02 * max(grey.shape))
     page = ndi.distance_transform_edt(np.pad(page, 1))[1:-1, 1:-1] > margin
+    if not page.any():  # a sheet too narrow to shrink (a long thin strip): leave the image alone
+        return grey, None
     paper_level = float(np.median(grey[page]))
     return np.where(page, grey, paper_level).astype(np.float32), page
 

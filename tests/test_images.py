@@ -212,6 +212,16 @@ def test_coloured_ink_as_bright_as_its_paper_is_read_from_a_colour_channel(paper
     assert similarity(steps.result, reference) > 0.95
 
 
+def test_colour_channels_come_at_the_working_size():
+    rgb = np.zeros((1500, 2500, 3), np.uint8)
+    rgb[..., 0] = 255
+    rgb[:, :1000, 1] = 200  # half red, half orange: colourful, so the channels are offered
+    channels = images.colour_channels(Image.fromarray(rgb))
+    grey = images.limit_size(images.to_grey(Image.fromarray(rgb)))
+    assert set(channels) == {"red", "green", "blue"}
+    assert all(channel.shape == grey.shape == (614, 1024) for channel in channels.values())
+
+
 def test_ordinary_colour_pictures_keep_brightness():
     ink = draw_digit("seven")[..., None]
     for paper_rgb, ink_rgb in [((250, 246, 235), (20, 40, 150)), ((255, 210, 220), (170, 20, 30))]:
@@ -303,6 +313,15 @@ def test_sheet_on_a_darker_table_is_isolated(shape):
     steps = images.prepare_steps(sheet_on_table(ink))
     assert steps.page_found and steps.polarity == images.DARK_ON_LIGHT
     assert shifted_similarity(steps.result, images.prepare_image(paper(ink))) > 0.95
+
+
+def test_a_sheet_too_narrow_to_trim_is_left_alone():
+    grey = np.full((60, 1200), 0.2, dtype=np.float32)  # a long strip of paper on a dark table
+    grey[8:52, 20:1180] = 0.9
+    grey[15:45, 500:503] = 0.2  # a pen stroke on it
+    assert images.find_page(grey) is not None
+    cleaned, page = images.isolate_page(grey)  # its 2 % margin (24 px) is wider than the strip's half-height
+    assert page is None and np.array_equal(cleaned, grey)
 
 
 @pytest.mark.parametrize("shape", ["zero", "one", "seven"])
