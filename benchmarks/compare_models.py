@@ -56,27 +56,29 @@ def main(argv: list[str] | None = None) -> int:
 
     budget = config.FAST if args.fast else config.budget()
     out = results_path(budget)
-    (x_train, y_train), (x_test, y_test) = data.load_mnist()
-    sizes = baselines.train_sizes(budget)
+    arrays = data.load_mnist()
+    (x_train, y_train), (x_test, y_test) = arrays
     stamp = {"mode": budget.name, "machine": f"{platform.machine()}, {_cores()} cores",
              "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     print(f"Mode {budget.name}; writing {out}", flush=True)
 
     for key in args.only or ALL:
         if key in baselines.BASELINES:
-            x, y = data.stratified_subset(x_train, y_train, sizes[key], seed=config.SEED)
-            _, result = baselines.fit_and_score(key, x, y, x_test, y_test, seed=config.SEED, n_jobs=args.jobs)
+            # one key at a time, so each row reaches the CSV as soon as its model is measured
+            table = baselines.run_baselines([key], budget=budget, arrays=arrays, seed=config.SEED, n_jobs=args.jobs)
+            result = table.to_dict("records")[0]
             family = "scikit-learn"
         else:
             x, y = data.stratified_subset(x_train, y_train, budget.train_size, seed=config.SEED)
-            model, result = baselines.fit_and_score_keras(
+            model, measured = baselines.fit_and_score_keras(
                 key, x, y, x_test, y_test, epochs=budget.epochs, batch_size=budget.batch_size, seed=config.SEED
             )
+            result = asdict(measured)
             family = f"keras, up to {budget.epochs} epochs, {model.count_params():,} parameters"
-        row = {"key": key, **asdict(result), "family": family, **stamp}
+        row = {"key": key, **result, "family": family, **stamp}
         save_row(out, row)
-        print(f"{result.model}: accuracy {result.accuracy:.4f}, train {result.train_seconds:.1f} s, "
-              f"predict {result.predict_seconds:.2f} s, {result.size_bytes / 1e6:.2f} MB", flush=True)
+        print(f"{result['model']}: accuracy {result['accuracy']:.4f}, train {result['train_seconds']:.1f} s, "
+              f"predict {result['predict_seconds']:.2f} s, {result['size_bytes'] / 1e6:.2f} MB", flush=True)
 
     table = pd.read_csv(out)
     print()

@@ -185,11 +185,7 @@ def fit_and_score_keras(
     from mnistlab import models, training
 
     config.set_seed(seed)
-    x_tr, x_val, y_tr, y_val = data.train_validation_split(x_train, y_train, training.VALIDATION_FRACTION, seed=seed)
-    split = training.Split(
-        data.to_cnn_input(x_tr), np.asarray(y_tr), data.to_cnn_input(x_val), np.asarray(y_val),
-        data.to_cnn_input(x_test), np.asarray(y_test),
-    )
+    split = training.prepare_data(None, seed=seed, arrays=((x_train, y_train), (x_test, y_test)))
     model = models.build_model(name)
     with tempfile.TemporaryDirectory() as folder:
         fitted = training.fit(model, split, epochs, batch_size, checkpoint_path=Path(folder) / "best.weights.h5",
@@ -200,7 +196,7 @@ def fit_and_score_keras(
         size = training.save_deployable(fitted.model, Path(folder) / "model.keras").stat().st_size
     result = BaselineResult(
         model=KERAS_LABELS.get(name, name),
-        train_size=len(y_tr),
+        train_size=len(split.y_train),
         test_size=len(y_test),
         accuracy=float(np.mean(predicted == np.asarray(y_test))),
         train_seconds=fitted.train_seconds,

@@ -193,17 +193,7 @@ def confusion(y_true, y_pred, normalize: str | None = None) -> np.ndarray:
         )
     y_true, y_pred = _labels(y_true), _labels(y_pred, "y_pred")
     _same_length(y_true, y_pred, "y_pred")
-    counts = confusion_matrix(y_true, y_pred, labels=list(DIGITS))
-    if normalize is None:
-        return counts
-    if normalize == "true":
-        totals = counts.sum(axis=1, keepdims=True)
-    elif normalize == "pred":
-        totals = counts.sum(axis=0, keepdims=True)
-    else:
-        totals = counts.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nan_to_num(counts / totals)
+    return confusion_matrix(y_true, y_pred, labels=list(DIGITS), normalize=normalize)
 
 
 def per_digit_accuracy(y_true, y_pred) -> pd.Series:

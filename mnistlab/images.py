@@ -163,9 +163,7 @@ def read_image(source: Any, name: str | None = None) -> Image.Image:
         if path.is_dir():
             raise ImageError(f"{label}: is a folder, not an image (use predict_folder for folders).")
         size = path.stat().st_size
-        if size == 0:
-            raise ImageError(f"{label}: the file is empty (0 bytes). Save or upload the image again.")
-        if size > MAX_FILE_BYTES:
+        if size > MAX_FILE_BYTES:  # checked before reading; an empty file is caught by _open_bytes
             raise ImageError(f"{label}: the file is {size / 2**20:.0f} MB, above the "
                              f"{MAX_FILE_BYTES // 2**20} MB limit. Resize the image first.")
         try:
@@ -327,14 +325,14 @@ def limit_size(grey: np.ndarray, max_side: int = WORK_SIZE) -> np.ndarray:
 # --------------------------------------------------------------------------- polarity and lighting
 
 
-def _coarse(grey: np.ndarray, cells: int = 48) -> tuple[np.ndarray, float]:
-    """A small copy (longest side ``cells``) by area averaging, and the factor used."""
+def _coarse(grey: np.ndarray, cells: int = 48) -> np.ndarray:
+    """A small copy (longest side ``cells``) by area averaging."""
     height, width = grey.shape
     factor = max(height, width) / cells
     if factor <= 1:
-        return grey, 1.0
+        return grey
     size = (max(1, round(width / factor)), max(1, round(height / factor)))
-    return np.asarray(Image.fromarray(grey).resize(size, Image.BOX), dtype=np.float32), factor
+    return np.asarray(Image.fromarray(grey).resize(size, Image.BOX), dtype=np.float32)
 
 
 def _upsample(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -353,7 +351,7 @@ def estimate_background(grey: np.ndarray, ink: str | None = None, window: float 
     opening (light ink), the "rolling ball" of document cleaning, which strokes only survive
     where they are wider than the window. Without it (``ink=None``) a median filter.
     """
-    small, _ = _coarse(grey)
+    small = _coarse(grey)
     size = max(3, int(round(window * max(small.shape))) | 1)
     plane = _plane(small)  # a straight lighting gradient is removed exactly, the filter does the rest
     small = small - plane
@@ -1062,4 +1060,4 @@ def read_number(source: Any, predictor: Any = None, name: str | None = None):
     """
     from mnistlab import inference
 
-    return inference.read_number(source, predictor=predictor, name=name)
+    return (predictor or inference.Predictor()).read_number(source, name=name)

@@ -130,8 +130,18 @@ class Predictor:
         try:
             prepared = images.prepare_image(source, name=label)
         except images.NoDigitError as error:
-            return Prediction(label, None, 0.0, [], "not-a-digit", str(error))
+            return _no_digit(label, error)
         return self.predict_prepared(prepared, label)
+
+    def predict_with_steps(self, source: Any, name: str | None = None) -> tuple[Prediction, Any]:
+        """Like :meth:`predict`, plus every pipeline step (:class:`images.PipelineSteps`, or ``None``
+        when no digit was found), reading and preparing the image only once."""
+        label = images.describe_source(source, name)
+        try:
+            steps = images.prepare_steps(source, name=label)
+        except images.NoDigitError as error:
+            return _no_digit(label, error), None
+        return self.predict_prepared(steps.result, label), steps
 
     def predict_many(self, sources: Iterable[Any]) -> list[Prediction]:
         """Predict several images in one model call; a bad one becomes an ``error`` result."""
@@ -143,7 +153,7 @@ class Predictor:
                 ready.append((len(results), images.prepare_image(source, name=label), label))
                 results.append(None)
             except images.NoDigitError as error:
-                results.append(Prediction(label, None, 0.0, [], "not-a-digit", str(error)))
+                results.append(_no_digit(label, error))
             except images.ImageError as error:
                 results.append(Prediction(label, None, 0.0, [], "error", str(error)))
         if ready:
@@ -172,9 +182,8 @@ class Predictor:
         return NumberReading(label, digits)
 
 
-def read_number(source: Any, predictor: Predictor | None = None, name: str | None = None) -> NumberReading:
-    """Read a whole number from one image with ``predictor`` (default: the course model)."""
-    return (predictor or Predictor()).read_number(source, name=name)
+def _no_digit(label: str, error: images.NoDigitError) -> Prediction:
+    return Prediction(label, None, 0.0, [], "not-a-digit", str(error))
 
 
 def predictions_table(predictions: list[Prediction]):

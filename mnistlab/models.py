@@ -5,8 +5,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from mnistlab.data import NUM_CLASSES
+
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
 
 # Bump when build_default_model() changes, so that saved default models of an older design
 # are never loaded by mistake (the version is part of the saved file's name).

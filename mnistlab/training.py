@@ -6,14 +6,14 @@ import math
 import os
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
 
-from mnistlab import config, data, models
+from mnistlab import config, data, evaluation, models
 
 PEAK_LEARNING_RATE = 3e-3  # default model: AdamW, warm-up to this rate, then cosine decay
 WEIGHT_DECAY = 1e-4
@@ -171,7 +171,6 @@ class TrainingResult:
     checkpoint_path: Path
     test_accuracy: float | None = None
     test_loss: float | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def epochs(self) -> int:
@@ -196,7 +195,6 @@ def fit(
     checkpoint_path: Path | None = None,
     backup_dir: Path | None = None,
     verbose: int | str = "auto",
-    extra_callbacks: list | None = None,
 ) -> TrainingResult:
     """Compile ``model`` (see :func:`compile_model`) and fit it with the course callbacks.
 
@@ -213,7 +211,7 @@ def fit(
     steps = math.ceil(len(split.x_train) / batch_size) * epochs
     compile_model(model, total_steps=max(steps, 2))
     log = EpochLog()
-    callbacks = make_callbacks(checkpoint_path, backup_dir) + [log] + list(extra_callbacks or [])
+    callbacks = make_callbacks(checkpoint_path, backup_dir) + [log]
     start = time.perf_counter()
     history = model.fit(
         split.x_train,
@@ -234,12 +232,12 @@ def fit(
 
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> tuple[float, float]:
-    """``(accuracy, loss)`` on integer-labelled digits; the loss is plain cross-entropy for every model."""
-    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
-    labels = np.asarray(labels).astype(int)
-    accuracy = float((probabilities.argmax(axis=1) == labels).mean())
-    picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
-    return accuracy, float(-np.log(picked).mean())
+    """``(accuracy, loss)`` on integer-labelled digits; the loss is plain cross-entropy for every model.
+
+    Computed by :func:`mnistlab.evaluation.evaluate`, so they are the numbers notebook 04 reports.
+    """
+    scores = evaluation.evaluate(model, images, labels, batch_size=batch_size)
+    return scores.accuracy, scores.loss
 
 
 def train(
@@ -257,7 +255,8 @@ def train(
     """Build, train and test-evaluate one architecture of :data:`mnistlab.models.MODELS`.
 
     With ``save_to``, the deployable model is saved as soon as training ends, before the
-    test evaluation, so nothing that happens afterwards can lose the trained model.
+    test evaluation, so nothing that happens afterwards can lose the trained model; its
+    per-epoch history goes next to it (see :func:`history_path`).
 
     Everything not given comes from ``config.budget()`` — the one place where fast mode
     changes how much is trained. A ready ``split`` (see :func:`prepare_data`) overrides
@@ -275,6 +274,8 @@ def train(
     result = fit(model, split, epochs, batch_size, checkpoint_path, backup_dir, verbose)
     if save_to is not None:
         save_deployable(result.model, save_to)
+        # Here rather than in each caller, so a model saved by any route keeps the history notebook 03 plots.
+        result.history.to_csv(history_path(save_to))
     result.test_accuracy, result.test_loss = evaluate(result.model, split.x_test, split.y_test)
     return result
 
@@ -348,23 +349,31 @@ def load_or_train_default(verbose: int | str = 0) -> keras.Model:
     path = default_model_path()
     if path.is_file():
         return load_model(path)
-    stem = path.name.removesuffix(".keras")
-    work = config.models_dir() / "checkpoints"
-    result = train(
-        "default",
-        verbose=verbose,
-        checkpoint_path=work / f"{stem}.weights.h5",
-        backup_dir=work / f"{stem}-backup",
-        save_to=path,
-    )
-    result.history.to_csv(default_history_path())
+    checkpoint_path, backup_dir = training_state_paths(path)
+    train("default", verbose=verbose, checkpoint_path=checkpoint_path, backup_dir=backup_dir, save_to=path)
     return load_model(path)
+
+
+def training_state_paths(model_path: str | os.PathLike) -> tuple[Path, Path]:
+    """``(checkpoint file, backup folder)`` of the run that trains the model saved at ``model_path``.
+
+    Named after the model file, so an interrupted run resumes only the training of that
+    same file (``python -m mnistlab train`` and :func:`load_or_train_default` share them).
+    """
+    stem = Path(model_path).name.removesuffix(".keras")
+    work = config.models_dir() / "checkpoints"
+    return work / f"{stem}.weights.h5", work / f"{stem}-backup"
+
+
+def history_path(model_path: str | os.PathLike) -> Path:
+    """The per-epoch history (CSV) that :func:`train` writes next to a model it saves."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name.removesuffix(".keras") + "-history.csv")
 
 
 def default_history_path() -> Path:
     """The per-epoch history (CSV) written next to the default model when it was trained."""
-    path = default_model_path()
-    return path.with_name(path.name.removesuffix(".keras") + "-history.csv")
+    return history_path(default_model_path())
 
 
 def load_default_history() -> pd.DataFrame | None:

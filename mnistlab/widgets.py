@@ -145,18 +145,19 @@ class UploadPredictor:
                 self.status.value = f"<b>{name}</b>: reads <b>{reading.text}</b> ({reading.confidence:.0%} sure)"
                 self.last = reading
                 return reading
-            result = self.predictor.predict(data, name=name)
+            result, steps = self.predictor.predict_with_steps(data, name=name)
         except images.ImageError as error:
             self.status.value = f"<span style='color:#b00'>{error}</span>"
             self.last = str(error)
             return self.last
         self.status.value = f"<b>{result.summary()}</b>"
         self.last = result
-        if result.image is not None:
+        if steps is not None:
+            from IPython.display import display
+
             with self.output:
-                steps = images.prepare_steps(data, name=name)
                 for fig in (plot_pipeline_steps(steps),
                             plot_confidence_bars(self.predictor.probabilities(result.image)[0], result.image)):
-                    plt.show() if plt.get_backend().lower() != "agg" else None
-                    plt.close(fig)
+                    display(fig)
+                    plt.close(fig)  # already rendered into the Output; keep pyplot from showing it twice
         return result

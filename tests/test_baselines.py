@@ -101,6 +101,12 @@ def test_keras_models_are_measured_the_same_way(mnist_small):
     assert result.size_bytes > 4 * model.count_params()  # float32 weights plus the file's metadata
 
 
+def test_command_choices_match_the_baselines():
+    from mnistlab.commands import baselines as command
+
+    assert tuple(command.NAMES) == tuple(baselines.BASELINES)
+
+
 def test_baselines_command_prints_the_table(capsys):
     code = cli.main(["baselines", "--fast", "--only", "knn", "rbf_svm", "--test-size", "200"])
     out = capsys.readouterr().out

@@ -37,8 +37,7 @@ def test_layered_view_works_on_keras3_and_is_quiet(name, capsys):
     assert not any("output_shape" in vars(layer) for layer in model.layers), "the model is left unchanged"
 
 
-def test_layered_view_saves_and_rejects_unbuilt_models(tmp_path, monkeypatch):
-    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+def test_layered_view_saves_and_rejects_unbuilt_models(course_home):
     plots.layered_view(models.build_small_cnn(), save="arch")
     assert (config.figures_dir() / "arch.png").is_file()
     import keras

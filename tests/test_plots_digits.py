@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mnistlab import config, plots  # noqa: E402
+from mnistlab import plots  # noqa: E402
 
 
 @pytest.fixture
@@ -66,12 +66,11 @@ def test_mean_digit_images(digits):
     assert len(plots.plot_mean_digits(images, labels).axes) == 10
 
 
-def test_save_goes_under_figures(monkeypatch, tmp_path, digits):
-    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+def test_save_goes_under_figures(course_home, digits):
     from PIL import Image
 
     fig = plots.plot_digit_grid(digits[0][:2], save="grid")
-    with Image.open(tmp_path / "images" / "figures" / "grid.png") as saved:
+    with Image.open(course_home / "images" / "figures" / "grid.png") as saved:
         assert saved.format == "PNG"
         width, height = saved.size
     assert width > 100 and height > 50 and fig.get_figwidth() > 2

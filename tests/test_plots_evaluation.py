@@ -24,10 +24,9 @@ def probabilities(y_pred, confidence=0.8):
 
 
 @pytest.fixture(autouse=True)
-def course_home(tmp_path, monkeypatch):
+def _throwaway_figures(course_home):
     """Figures are saved under a throwaway course folder, and closed after each test."""
-    monkeypatch.setenv("MNISTLAB_HOME", str(tmp_path))
-    yield tmp_path
+    yield
     plt.close("all")
 
 

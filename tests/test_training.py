@@ -55,19 +55,27 @@ def test_fit_records_history_checkpoint_and_learns(tiny_split, tmp_path):
     assert 0 < loss < 2.3
 
 
-def test_fit_default_model_with_backup(tiny_split, tmp_path):
+@pytest.fixture(scope="module")
+def default_run(tiny_split, tmp_path_factory):
+    """One epoch of the default model with a backup folder, trained once for the tests that need it."""
+    folder = tmp_path_factory.mktemp("default_run")
     result = training.fit(
         models.build_default_model(),
         tiny_split,
         epochs=1,
         batch_size=64,
-        checkpoint_path=tmp_path / "c.weights.h5",
-        backup_dir=tmp_path / "backup",
+        checkpoint_path=folder / "c.weights.h5",
+        backup_dir=folder / "backup",
         verbose=0,
     )
+    return result, folder
+
+
+def test_fit_default_model_with_backup(default_run):
+    result, folder = default_run
     assert result.epochs == 1
     assert result.history["learning_rate"].iloc[-1] < training.PEAK_LEARNING_RATE
-    assert not (tmp_path / "backup").exists() or not any((tmp_path / "backup").rglob("*.weights.h5"))
+    assert not (folder / "backup").exists() or not any((folder / "backup").rglob("*.weights.h5"))
 
 
 def test_fit_rejects_bad_sizes(tiny_split):
@@ -75,8 +83,8 @@ def test_fit_rejects_bad_sizes(tiny_split):
         training.fit(models.build_dense(), tiny_split, epochs=0, batch_size=32)
 
 
-def test_deployable_copy_has_no_optimizer_and_predicts_the_same(tiny_split, tmp_path):
-    result = training.fit(models.build_default_model(), tiny_split, 1, 64, tmp_path / "c.weights.h5", verbose=0)
+def test_deployable_copy_has_no_optimizer_and_predicts_the_same(default_run, tiny_split, tmp_path):
+    result, _ = default_run
     path = training.save_deployable(result.model, tmp_path / "model.keras")
     with zipfile.ZipFile(path) as archive:
         import h5py
@@ -159,3 +167,16 @@ def test_train_saves_the_model_before_anything_else_can_fail(course_home, monkey
             checkpoint_path=course_home / "dense.weights.h5", save_to=out,
         )
     assert training.load_model(out).count_params() == 118_282
+
+
+def test_train_writes_the_history_next_to_the_saved_model(course_home, tiny_split):
+    out = course_home / "models" / training.default_model_path().name
+    checkpoint_path, backup_dir = training.training_state_paths(out)
+    assert checkpoint_path.parent == backup_dir.parent == course_home / "models" / "checkpoints"
+    training.train(
+        "dense", epochs=1, batch_size=64, split=tiny_split, verbose=0,
+        checkpoint_path=checkpoint_path, backup_dir=backup_dir, save_to=out,
+    )
+    assert training.history_path(out) == training.default_history_path()
+    history = training.load_default_history()
+    assert list(history.index) == [1] and "val_accuracy" in history

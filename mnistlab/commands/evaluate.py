@@ -34,20 +34,13 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def default_model_path() -> Path:
-    """Where the training module saves the default model."""
-    from mnistlab import training
-
-    return Path(training.default_model_path())
-
-
 def prepare_for(model, images):
     """Raw uint8 test digits in the layout ``model`` takes: (N, 784), (N, 28, 28) or (N, 28, 28, 1)."""
-    from mnistlab import data
+    from mnistlab import baselines, data
 
     rank = len(model.input_shape)
     if rank == 2:
-        return data.flatten_images(data.scale_pixels(images))
+        return baselines.to_features(images)
     if rank == 3:
         return data.scale_pixels(images)
     return data.to_cnn_input(images)
@@ -91,7 +84,7 @@ def write_report(model, x_test, y_test, out: Path, mistakes: int = 32) -> tuple[
 def run(args) -> int:
     from mnistlab import config, data, training
 
-    path = args.path if args.path is not None else default_model_path()
+    path = args.path if args.path is not None else training.default_model_path()
     path = Path(path).expanduser()
     if not path.is_file():
         hint = ("train it with 'python -m mnistlab train'" if args.path is None

@@ -22,7 +22,8 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _save_steps(path: Path, out_dir: Path) -> Path:
+def _save_steps(path: Path, out_dir: Path, steps=None) -> Path:
+    """Save the pipeline figure for ``path``; ``steps`` are reused when the prediction already made them."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -33,7 +34,7 @@ def _save_steps(path: Path, out_dir: Path) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}_steps.png"
-    fig = plot_pipeline_steps(images.prepare_steps(path))
+    fig = plot_pipeline_steps(steps if steps is not None else images.prepare_steps(path))
     fig.savefig(target, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return target
@@ -50,6 +51,7 @@ def run(args) -> int:
     predictor = inference.Predictor(model)
     failed = 0
     for path in args.images:
+        steps = None
         try:
             if args.number:
                 reading = predictor.read_number(path, name=str(path))
@@ -58,13 +60,16 @@ def run(args) -> int:
                 )
                 print(f"{path}: {reading.text}  digits {details}")
             else:
-                result = predictor.predict(path, name=str(path))
+                if args.steps is not None:
+                    result, steps = predictor.predict_with_steps(path, name=str(path))
+                else:
+                    result = predictor.predict(path, name=str(path))
                 if result.status == "not-a-digit":  # blank page, nothing digit-like: no answer
                     raise images.NoDigitError(result.message if str(path) in result.message
                                               else f"{path}: not a digit: {result.message}")
                 print(result.summary())
             if args.steps is not None:
-                print(f"  steps saved to {_save_steps(path, args.steps)}")
+                print(f"  steps saved to {_save_steps(path, args.steps, steps)}")
         except images.ImageError as error:
             failed += 1
             print(f"error: {error}", file=sys.stderr)

@@ -58,13 +58,14 @@ def run(args) -> int:
         f"{train_size:,} training digits (10% held out for validation)",
         flush=True,
     )
+    checkpoint_path, backup_dir = training.training_state_paths(out)
     try:
         result = training.train(
             args.model,
             epochs=epochs,
             verbose=2,
-            checkpoint_path=config.models_dir() / "checkpoints" / f"{out.stem}.weights.h5",
-            backup_dir=config.models_dir() / "checkpoints" / f"{out.stem}-backup",
+            checkpoint_path=checkpoint_path,
+            backup_dir=backup_dir,
             save_to=out,
         )
     except data.MnistDataError as error:

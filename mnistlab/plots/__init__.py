@@ -32,7 +32,6 @@ from mnistlab.plots.images import (
 )
 from mnistlab.plots.saving import save_figure
 from mnistlab.plots.training import (
-    plot_comparison,
     plot_history,
     plot_learning_rate,
     plot_tuning_results,
@@ -62,7 +61,6 @@ __all__ = [
     "plot_edge_filter",
     "plot_feature_maps",
     "plot_filters",
-    "plot_comparison",
     "plot_history",
     "plot_learning_rate",
     "plot_tuning_results",

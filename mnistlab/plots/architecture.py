@@ -201,13 +201,15 @@ def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = N
 
 def convolve2d(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
     """A 'valid' 2-D convolution written out (as Keras does it: cross-correlation, kernel not flipped)."""
+    from mnistlab import models
+
     image = np.asarray(image, dtype="float32")
     kernel = np.asarray(kernel, dtype="float32")
     kh, kw = kernel.shape
-    out_h = (image.shape[0] - kh) // stride + 1
-    out_w = (image.shape[1] - kw) // stride + 1
-    if out_h < 1 or out_w < 1:
+    if kh > image.shape[0] or kw > image.shape[1]:
         raise ValueError(f"kernel {kernel.shape} does not fit in image {image.shape}")
+    out_h = models.conv_output_size(image.shape[0], kh, stride)
+    out_w = models.conv_output_size(image.shape[1], kw, stride)
     out = np.empty((out_h, out_w), dtype="float32")
     for i in range(out_h):
         for j in range(out_w):

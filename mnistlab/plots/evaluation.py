@@ -8,9 +8,8 @@ from matplotlib.figure import Figure
 
 from mnistlab import evaluation
 from mnistlab.data import NUM_CLASSES
+from mnistlab.evaluation import DIGITS
 from mnistlab.plots.saving import save_figure
-
-DIGITS = list(range(NUM_CLASSES))
 
 
 def _finish(fig: Figure, save: str | None) -> Figure:

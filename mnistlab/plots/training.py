@@ -9,30 +9,28 @@ import pandas as pd
 from mnistlab.plots.saving import save_figure
 
 
-def _as_frame(history) -> pd.DataFrame:
-    if isinstance(history, pd.DataFrame):
-        frame = history
-    elif hasattr(history, "history"):  # a keras History object
-        frame = pd.DataFrame(history.history)
-        frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
-    else:
-        frame = pd.DataFrame(history)
-    missing = [c for c in ("accuracy", "loss") if c not in frame]
-    if missing or frame.empty:
-        raise ValueError(
-            f"history needs 'accuracy' and 'loss' columns with at least one epoch; got columns {list(frame.columns)}"
+def _checked_history(history) -> pd.DataFrame:
+    if not isinstance(history, pd.DataFrame):
+        raise TypeError(
+            f"history must be a DataFrame (TrainingResult.history or training.load_default_history()), "
+            f"got {type(history).__name__}"
         )
-    return frame
+    missing = [c for c in ("accuracy", "loss") if c not in history]
+    if missing or history.empty:
+        raise ValueError(
+            f"history needs 'accuracy' and 'loss' columns with at least one epoch; got columns {list(history.columns)}"
+        )
+    return history
 
 
 def plot_history(history, title: str | None = None, save: str | None = None):
     """Accuracy (left) and loss (right) per epoch, training vs validation.
 
-    ``history`` is the DataFrame of :class:`mnistlab.training.TrainingResult`, a Keras
-    ``History`` or its dict. A validation curve that turns up while the training curve
-    keeps going down is the signature of over-fitting.
+    ``history`` is the DataFrame of :class:`mnistlab.training.TrainingResult` or of
+    :func:`mnistlab.training.load_default_history`, indexed by epoch. A validation curve
+    that turns up while the training curve keeps going down is the signature of over-fitting.
     """
-    frame = _as_frame(history)
+    frame = _checked_history(history)
     epochs = np.asarray(frame.index)
     fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, metric in ((acc_ax, "accuracy"), (loss_ax, "loss")):
@@ -85,21 +83,6 @@ def plot_tuning_results(table: pd.DataFrame, save: str | None = None):
     ax.set_xticks(trials)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
-
-
-def plot_comparison(frame: pd.DataFrame, metric: str = "test accuracy", save: str | None = None):
-    """A horizontal bar per model of ``frame[metric]`` (the models are the index)."""
-    if metric not in frame:
-        raise ValueError(f"column {metric!r} not in the table; columns are {list(frame.columns)}")
-    fig, ax = plt.subplots(figsize=(6, 0.5 * len(frame) + 1.2))
-    ax.barh([str(i) for i in frame.index], frame[metric])
-    for y, value in enumerate(frame[metric]):
-        ax.text(value, y, f" {value:.4g}", va="center")
-    ax.set_xlabel(metric)
-    ax.invert_yaxis()
     fig.tight_layout()
     save_figure(fig, save)
     return fig
