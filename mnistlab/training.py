@@ -110,7 +110,9 @@ def make_callbacks(checkpoint_path: Path, backup_dir: Path | None = None, patien
       state every epoch; running the same training again after an interruption resumes
       from the last finished epoch instead of starting over;
     * ``EarlyStopping``: stop when the validation loss has not improved for ``patience``
-      epochs and go back to the best weights.
+      epochs. It does not restore weights itself: Keras would restore its best epoch at the
+      end of every run, even one that never stopped early, and silently override
+      :func:`fit`, which alone decides which epoch's weights a run returns.
     """
     checkpoint_path = Path(checkpoint_path)
     checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +120,7 @@ def make_callbacks(checkpoint_path: Path, backup_dir: Path | None = None, patien
         keras.callbacks.ModelCheckpoint(
             str(checkpoint_path), monitor="val_accuracy", save_best_only=True, save_weights_only=True
         ),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
     ]
     if backup_dir is not None:
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))

@@ -180,3 +180,31 @@ def test_train_writes_the_history_next_to_the_saved_model(course_home, tiny_spli
     assert training.history_path(out) == training.default_history_path()
     history = training.load_default_history()
     assert list(history.index) == [1] and "val_accuracy" in history
+
+
+
+def test_default_recipe_returns_its_last_epoch_not_an_earlier_best(tiny_split, tmp_path):
+    # Sabotage the second (last) epoch so that its validation loss is clearly worse than the first's:
+    # the default recipe must still return the last epoch's weights, not early stopping's "best".
+    import keras
+
+    model = models.build_default_model()
+    seen = {}
+
+    def flip_the_output_layer(epoch, logs=None):
+        if epoch == 1:
+            output = model.get_layer("probabilities")
+            kernel, bias = output.get_weights()
+            output.set_weights([-5 * kernel, bias])
+
+    def remember_final_weights(logs=None):
+        seen["final"] = [w.copy() for w in model.get_weights()]
+
+    saboteur = keras.callbacks.LambdaCallback(on_epoch_begin=flip_the_output_layer, on_train_end=remember_final_weights)
+    original_fit = model.fit
+    model.fit = lambda *args, callbacks=(), **kwargs: original_fit(*args, callbacks=[saboteur, *callbacks], **kwargs)
+    result = training.fit(model, tiny_split, epochs=2, batch_size=64, checkpoint_path=tmp_path / "c.weights.h5",
+                          verbose=0)
+    assert result.history["val_loss"].iloc[1] > result.history["val_loss"].iloc[0]  # the last epoch is not the best
+    for kept, final in zip(result.model.get_weights(), seen["final"], strict=True):
+        np.testing.assert_array_equal(kept, final)
