@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 data: setup
 	$(BIN)/python -m mnistlab.data
 
+# Docker images and many cloud notebooks run as root, where Jupyter refuses to start without --allow-root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: setup data
-	$(BIN)/jupyter lab $(NOTEBOOKS)
+	$(BIN)/jupyter lab $(NOTEBOOKS) $(ROOT_FLAG)
 
 lint: setup
 	$(BIN)/ruff check .
