@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from mnistlab import models
@@ -114,3 +115,45 @@ def test_never_raises_on_a_strange_history(right, capsys):
     strange.history = {"accuracy": [0.5], "val_accuracy": "oops"}
     ok, out = _check(capsys, model, strange, min_epochs=1, floor=0.0)
     assert not ok and out.startswith("❌") and "could not be checked" in out
+
+
+@pytest.fixture(scope="module")
+def logits_and_labels():
+    rng = np.random.default_rng(3)
+    return rng.normal(0, 3, size=(6, 10)).astype("float32"), rng.integers(0, 10, size=6)
+
+
+def _tape_gradient(logits, labels, from_logits=True, reduction="sum_over_batch_size"):
+    import tensorflow as tf
+
+    tensor = tf.constant(logits)
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, reduction=reduction)(labels, tensor)
+    return tape.gradient(loss, tensor)
+
+
+def test_logit_gradient_right(logits_and_labels, capsys):
+    logits, labels = logits_and_labels
+    assert training_checks.check_logit_gradient(_tape_gradient(logits, labels), logits, labels, "Ex")
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"from_logits": False}, "from_logits=True"), ({"reduction": "sum"}, "summed loss")],
+)
+def test_logit_gradient_names_the_usual_slips(logits_and_labels, capsys, kwargs, message):
+    logits, labels = logits_and_labels
+    assert not training_checks.check_logit_gradient(_tape_gradient(logits, labels, **kwargs), logits, labels, "Ex")
+    assert message in capsys.readouterr().out
+
+
+def test_logit_gradient_wrong_shape_none_and_not_done(logits_and_labels, capsys):
+    logits, labels = logits_and_labels
+    assert not training_checks.check_logit_gradient(np.zeros((6, 9)), logits, labels, "Ex")
+    assert "shape" in capsys.readouterr().out
+    assert not training_checks.check_logit_gradient(np.zeros((6, 10)), logits, labels, "Ex")
+    assert "differ" in capsys.readouterr().out
+    assert not training_checks.check_logit_gradient(..., logits, labels, "Ex")
+    assert "not done yet" in capsys.readouterr().out

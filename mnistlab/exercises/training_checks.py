@@ -1,8 +1,9 @@
-"""Self-checks for notebook 03: a model the learner compiled and fitted, read from its History."""
+"""Self-checks for notebook 03: a model the learner compiled and fitted (read from its History), a gradient by hand."""
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, passed
 
@@ -100,3 +101,52 @@ def check_fit(model, history, what: str, min_epochs: int = 3, floor: float = VAL
             hint,
         )
     return passed(what, f"{name}, {epochs} epochs, validation accuracy {final:.3f}.")
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def check_logit_gradient(answer, logits, labels, what: str, hint=None) -> bool:
+    """Check ∂(mean sparse cross-entropy from logits)/∂logits, which the learner got from ``tf.GradientTape``.
+
+    The right answer is ``(softmax(logits) − one_hot(labels)) / batch size``; the usual
+    slips are named: no gradient at all (the tape did not watch a constant), the sum
+    instead of the mean, and logits treated as probabilities (``from_logits`` missing).
+    """
+    if is_missing(answer):
+        return not_done(what, hint or "open a tf.GradientTape, compute the loss inside it, then tape.gradient")
+    logits = np.asarray(logits, dtype="float64")
+    labels = np.asarray(labels).astype(int)
+    one_hot = np.eye(logits.shape[1])[labels]
+    expected = (_softmax(logits) - one_hot) / len(labels)
+    try:
+        actual = np.asarray(answer, dtype="float64")
+    except (TypeError, ValueError) as error:
+        kind = type(answer).__name__
+        return failed(what, f"expected an array of gradients, got a {kind} ({describe_error(error)})", hint)
+    if actual.shape != expected.shape:
+        return failed(what, f"shape is {actual.shape}; a gradient has the logits' shape, {expected.shape}", hint)
+    if np.allclose(actual, expected, atol=1e-5):
+        return passed(what, "It is (softmax − one-hot) / batch size: predicted minus wanted, for every digit.")
+    if np.allclose(actual, expected * len(labels), atol=1e-4):
+        return failed(what, "this is the gradient of the summed loss; Keras losses average over the batch", hint)
+    if np.allclose(actual, _probabilities_gradient(logits, labels), atol=1e-5):
+        return failed(
+            what,
+            "the loss treated your logits as probabilities: they are raw scores, so pass from_logits=True",
+            hint,
+        )
+    return failed(what, "the values differ from the gradient of the mean cross-entropy of these logits", hint)
+
+
+def _probabilities_gradient(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The gradient a learner gets when the loss is told (wrongly) that the logits are probabilities."""
+    import tensorflow as tf
+
+    tensor = tf.constant(logits, dtype="float32")
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        loss = keras.losses.SparseCategoricalCrossentropy()(labels, tensor)
+    return np.asarray(tape.gradient(loss, tensor), dtype="float64")
