@@ -101,6 +101,28 @@ class EpochLog(keras.callbacks.Callback):
         self.learning_rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
 
+class EpochPrinter(keras.callbacks.Callback):
+    """Prints one short line per finished epoch (time, accuracy, validation accuracy) to ``print_to``."""
+
+    def __init__(self, epochs: int, print_to=print):
+        super().__init__()
+        self.epochs = epochs
+        self.print_to = print_to
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        scores = " · ".join(
+            f"{label} {logs[key]:.4f}"
+            for key, label in (("accuracy", "accuracy"), ("val_accuracy", "validation accuracy"))
+            if key in logs
+        )
+        self.print_to(f"  epoch {epoch + 1}/{self.epochs} · {time.perf_counter() - self._start:.0f} s · {scores}")
+
+
 def make_callbacks(checkpoint_path: Path, backup_dir: Path | None = None, patience: int = 4) -> list:
     """The callbacks every training run in the course uses.
 
@@ -125,6 +147,50 @@ def make_callbacks(checkpoint_path: Path, backup_dir: Path | None = None, patien
     if backup_dir is not None:
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
     return callbacks
+
+
+# --------------------------------------------------------------------------- one step by hand
+
+
+def loss_and_gradients(model: keras.Model, loss_fn, images, labels) -> tuple[float, list]:
+    """The loss of ``model`` on one batch and its gradient for every trainable weight (``tf.GradientTape``).
+
+    The tape records the forward pass; ``tape.gradient`` then runs it backwards
+    (backpropagation) to get ∂loss/∂w for each weight ``w``, in the order of
+    ``model.trainable_variables``.
+    """
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss = loss_fn(labels, model(images, training=True))
+    return float(loss), tape.gradient(loss, model.trainable_variables)
+
+
+def manual_sgd_step(model: keras.Model, loss_fn, images, labels, learning_rate: float) -> float:
+    """One step of plain gradient descent written out: every weight ``w ← w − learning_rate · ∂loss/∂w``.
+
+    Changes ``model``'s weights in place and returns the loss on the batch *before* the
+    step. It is exactly what ``keras.optimizers.SGD(learning_rate)`` does in
+    :func:`optimizer_step` (notebook 03 checks that on a real batch).
+    """
+    loss, gradients = loss_and_gradients(model, loss_fn, images, labels)
+    for weight, gradient in zip(model.trainable_variables, gradients, strict=True):
+        weight.assign(weight - learning_rate * gradient)
+    return loss
+
+
+def optimizer_step(model: keras.Model, loss_fn, images, labels, optimizer: keras.optimizers.Optimizer) -> float:
+    """The same step taken by a Keras optimizer (``apply_gradients``); returns the loss before the step."""
+    loss, gradients = loss_and_gradients(model, loss_fn, images, labels)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+    return loss
+
+
+def twin(model: keras.Model) -> keras.Model:
+    """A second, independent model with the same architecture and the same current weights."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 # --------------------------------------------------------------------------- data and fitting
@@ -197,13 +263,15 @@ def fit(
     checkpoint_path: Path | None = None,
     backup_dir: Path | None = None,
     verbose: int | str = "auto",
+    extra_callbacks: list | None = None,
 ) -> TrainingResult:
     """Compile ``model`` (see :func:`compile_model`) and fit it with the course callbacks.
 
     The validation set drives checkpointing and early stopping. The returned model holds
     the weights of the best validation epoch, except for the default recipe, whose
     learning-rate schedule makes the last epoch the one to keep (the checkpoint of the
-    best epoch is still written, so a crash loses nothing).
+    best epoch is still written, so a crash loses nothing). ``extra_callbacks`` (e.g.
+    :class:`EpochPrinter`) run after the course callbacks.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got epochs={epochs}, batch_size={batch_size}")
@@ -213,7 +281,7 @@ def fit(
     steps = math.ceil(len(split.x_train) / batch_size) * epochs
     compile_model(model, total_steps=max(steps, 2))
     log = EpochLog()
-    callbacks = make_callbacks(checkpoint_path, backup_dir) + [log]
+    callbacks = make_callbacks(checkpoint_path, backup_dir) + [log] + list(extra_callbacks or [])
     start = time.perf_counter()
     history = model.fit(
         split.x_train,
@@ -253,6 +321,7 @@ def train(
     checkpoint_path: Path | None = None,
     backup_dir: Path | None = None,
     save_to: Path | None = None,
+    extra_callbacks: list | None = None,
 ) -> TrainingResult:
     """Build, train and test-evaluate one architecture of :data:`mnistlab.models.MODELS`.
 
@@ -273,7 +342,7 @@ def train(
     if split is None:
         split = prepare_data(train_size, seed=seed)
     model = models.build_model(name)
-    result = fit(model, split, epochs, batch_size, checkpoint_path, backup_dir, verbose)
+    result = fit(model, split, epochs, batch_size, checkpoint_path, backup_dir, verbose, extra_callbacks)
     if save_to is not None:
         save_deployable(result.model, save_to)
         # Here rather than in each caller, so a model saved by any route keeps the history notebook 03 plots.
@@ -340,19 +409,57 @@ def default_model_path() -> Path:
     return config.models_dir() / f"{name}.keras"
 
 
-def load_or_train_default(verbose: int | str = 0) -> keras.Model:
+# Recorded, not measured here: the full budget (54,000 digits x 12 epochs) took about 255 s on a quiet
+# 2-core CPU (python benchmarks/train_models.py --only default; see config.FULL). Only used to tell a
+# learner roughly how long the first training of the default model will take.
+RECORDED_DIGITS_PER_SECOND = 54_000 * 12 / 255
+
+
+def training_digits(plan: config.Budget) -> int:
+    """How many digits the default model trains on under ``plan`` (the budget's subset minus validation)."""
+    return round((plan.train_size or 60_000) * (1 - VALIDATION_FRACTION))
+
+
+def estimated_training_seconds(plan: config.Budget | None = None) -> float:
+    """Rough wall time of training the default model with ``plan`` (default: the current budget) on 2 CPU cores."""
+    plan = plan or config.budget()
+    return training_digits(plan) * plan.epochs / RECORDED_DIGITS_PER_SECOND
+
+
+def _rough_duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def load_or_train_default(verbose: int | str = 0, print_to=print) -> keras.Model:
     """The trained default model for the current mode: loaded if saved, else trained now and saved.
 
     Later notebooks call this so that each runs on its own in a fresh kernel: the first
     call trains (minutes in full mode, seconds in fast mode), every later call loads
-    the file. Training keeps a checkpoint of the best weights and a backup of its state,
-    so an interrupted run resumes where it stopped.
+    the file. When it trains, it says so first (why, roughly how long, where the model
+    goes) and prints one line per epoch, so a notebook never sits silent for minutes.
+    Training keeps a checkpoint of the best weights and a backup of its state, so an
+    interrupted run resumes where it stopped.
     """
     path = default_model_path()
     if path.is_file():
         return load_model(path)
+    plan = config.budget()
+    print_to(
+        f"No trained default model for {plan.name} mode yet, so it is trained now, once: "
+        f"{training_digits(plan):,} digits × "
+        f"{plan.epochs} epochs, roughly {_rough_duration(estimated_training_seconds(plan))} on a 2-core CPU "
+        f"(longer on a busy one). It will be saved to {path}; later calls load that file."
+    )
     checkpoint_path, backup_dir = training_state_paths(path)
-    train("default", verbose=verbose, checkpoint_path=checkpoint_path, backup_dir=backup_dir, save_to=path)
+    train(
+        "default",
+        verbose=verbose,
+        checkpoint_path=checkpoint_path,
+        backup_dir=backup_dir,
+        save_to=path,
+        extra_callbacks=[EpochPrinter(plan.epochs, print_to)],
+    )
+    print_to(f"Saved the default model to {path}.")
     return load_model(path)
 
 

@@ -208,3 +208,81 @@ def test_default_recipe_returns_its_last_epoch_not_an_earlier_best(tiny_split, t
     assert result.history["val_loss"].iloc[1] > result.history["val_loss"].iloc[0]  # the last epoch is not the best
     for kept, final in zip(result.model.get_weights(), seen["final"], strict=True):
         np.testing.assert_array_equal(kept, final)
+
+
+def test_manual_sgd_step_equals_the_optimizer(tiny_split):
+    import keras
+
+    config.set_seed()
+    by_hand = models.build_small_cnn()
+    by_optimizer = training.twin(by_hand)
+    before = [w.copy() for w in by_hand.get_weights()]
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    images, labels = tiny_split.x_train[:32], tiny_split.y_train[:32]
+    loss_hand = training.manual_sgd_step(by_hand, loss_fn, images, labels, learning_rate=0.05)
+    loss_opt = training.optimizer_step(by_optimizer, loss_fn, images, labels, keras.optimizers.SGD(0.05))
+    assert loss_hand == pytest.approx(loss_opt)
+    for hand, opt, old in zip(by_hand.get_weights(), by_optimizer.get_weights(), before, strict=True):
+        np.testing.assert_allclose(hand, opt, atol=1e-7)
+        assert not np.array_equal(hand, old), "every weight moves"
+    loss_after, _ = training.loss_and_gradients(by_hand, loss_fn, images, labels)
+    assert loss_after < loss_hand, "a small step against the gradient lowers the loss on that batch"
+
+
+def test_manual_step_moves_each_weight_by_rate_times_gradient(tiny_split):
+    import keras
+
+    config.set_seed()
+    model = models.build_dense()
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    images, labels = tiny_split.x_train[:16], tiny_split.y_train[:16]
+    _, gradients = training.loss_and_gradients(model, loss_fn, images, labels)
+    before = model.get_weights()
+    training.manual_sgd_step(model, loss_fn, images, labels, learning_rate=0.5)
+    for old, new, gradient in zip(before, model.get_weights(), gradients, strict=True):
+        np.testing.assert_allclose(new, old - 0.5 * gradient.numpy(), atol=1e-6)
+
+
+def test_twin_is_independent():
+    model = models.build_dense()
+    copy = training.twin(model)
+    np.testing.assert_array_equal(copy.get_weights()[0], model.get_weights()[0])
+    copy.trainable_variables[0].assign(copy.trainable_variables[0] + 1.0)
+    assert not np.array_equal(copy.get_weights()[0], model.get_weights()[0])
+
+
+def test_training_time_estimate_scales_with_the_budget():
+    full, fast = training.estimated_training_seconds(config.FULL), training.estimated_training_seconds(config.FAST)
+    assert training.training_digits(config.FULL) == 54_000 and training.training_digits(config.FAST) == 27_000
+    assert full / fast == pytest.approx((54_000 * config.FULL.epochs) / (27_000 * config.FAST.epochs))
+
+
+def test_epoch_printer_prints_one_line_per_epoch(tiny_split, tmp_path):
+    lines = []
+    training.fit(
+        models.build_dense(), tiny_split, epochs=2, batch_size=64, checkpoint_path=tmp_path / "c.weights.h5",
+        verbose=0, extra_callbacks=[training.EpochPrinter(2, lines.append)],
+    )
+    assert len(lines) == 2
+    assert lines[0].strip().startswith("epoch 1/2") and lines[1].strip().startswith("epoch 2/2")
+    assert "validation accuracy" in lines[1]
+
+
+def test_load_or_train_default_says_it_trains_and_shows_progress(course_home, monkeypatch, mnist_arrays, capsys):
+    real_train = training.train
+
+    def tiny_train(name, **kwargs):
+        split = training.prepare_data(300, arrays=mnist_arrays)
+        return real_train(name, epochs=2, batch_size=64, split=split, **kwargs)
+
+    monkeypatch.setattr(training, "train", tiny_train)
+    training.load_or_train_default()
+    out = capsys.readouterr().out
+    path = training.default_model_path()
+    assert "trained now" in out and "fast mode" in out and str(path) in out
+    assert f"{config.FAST.epochs} epochs" in out and "roughly" in out
+    epoch_lines = [line for line in out.splitlines() if line.strip().startswith("epoch ")]
+    assert len(epoch_lines) == 2 and "validation accuracy" in epoch_lines[0]
+    assert out.strip().splitlines()[-1] == f"Saved the default model to {path}."
+    training.load_or_train_default()
+    assert capsys.readouterr().out == "", "loading a saved model prints nothing"

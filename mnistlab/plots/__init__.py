@@ -33,9 +33,12 @@ from mnistlab.plots.images import (
 )
 from mnistlab.plots.saving import save_figure
 from mnistlab.plots.training import (
+    plot_accuracy_race,
     plot_history,
     plot_learning_rate,
+    plot_loss_gradients,
     plot_tuning_results,
+    plot_variant_comparison,
 )
 
 __all__ = [
@@ -65,7 +68,10 @@ __all__ = [
     "plot_edge_filter",
     "plot_feature_maps",
     "plot_filters",
+    "plot_accuracy_race",
     "plot_history",
     "plot_learning_rate",
+    "plot_loss_gradients",
     "plot_tuning_results",
+    "plot_variant_comparison",
 ]

@@ -86,3 +86,84 @@ def plot_tuning_results(table: pd.DataFrame, save: str | None = None):
     fig.tight_layout()
     save_figure(fig, save)
     return fig
+
+
+def plot_loss_gradients(gradients: pd.DataFrame, wrong_logit: float | None = None, save: str | None = None):
+    """∂loss/∂(true-digit logit) for cross-entropy and MSE (the table of :func:`mnistlab.losses.true_logit_gradients`).
+
+    Left of ``wrong_logit`` the model prefers a wrong digit; far left it is confidently wrong.
+    """
+    missing = [c for c in ("true_logit", "p_true", "cross_entropy", "mse") if c not in gradients]
+    if missing or gradients.empty:
+        raise ValueError(f"plot_loss_gradients needs the table of losses.true_logit_gradients; missing {missing}")
+    fig, (grad_ax, prob_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
+    logits = gradients["true_logit"]
+    grad_ax.plot(logits, gradients["cross_entropy"], label="cross-entropy")
+    grad_ax.plot(logits, gradients["mse"], label="MSE")
+    grad_ax.axhline(0, color="grey", lw=0.8)
+    grad_ax.set_xlabel("logit of the true digit")
+    grad_ax.set_ylabel("∂loss / ∂logit (negative: push it up)")
+    grad_ax.set_title("How hard each loss corrects the true digit")
+    prob_ax.plot(logits, gradients["p_true"], color="black")
+    prob_ax.set_xlabel("logit of the true digit")
+    prob_ax.set_ylabel("softmax probability of the true digit")
+    prob_ax.set_title("What the model believes")
+    for ax in (grad_ax, prob_ax):
+        if wrong_logit is not None:
+            ax.axvline(wrong_logit, color="tab:red", ls="--", lw=1, label="logit of the wrong favourite")
+            ax.axvspan(float(logits.min()), wrong_logit, color="tab:red", alpha=0.06)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def plot_accuracy_race(curves: pd.DataFrame, title: str, save: str | None = None):
+    """Validation accuracy per epoch, one line per column (e.g. :func:`mnistlab.losses.loss_race`)."""
+    if curves.empty:
+        raise ValueError("plot_accuracy_race needs at least one epoch")
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for name in curves.columns:
+        ax.plot(np.asarray(curves.index), curves[name], "o-", label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy")
+    ax.set_xticks(np.asarray(curves.index))
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def plot_variant_comparison(table: pd.DataFrame, save: str | None = None):
+    """Validation accuracy (left) and train − validation gap (right) per variant.
+
+    ``table`` is the result of :func:`mnistlab.regularisation.compare_variants`.
+    """
+    missing = [c for c in ("validation accuracy", "gap") if c not in table]
+    if missing or table.empty:
+        raise ValueError(
+            f"plot_variant_comparison needs the table of regularisation.compare_variants; missing {missing}"
+        )
+    names = [str(name) for name in table.index]
+    positions = np.arange(len(names))
+    fig, (acc_ax, gap_ax) = plt.subplots(1, 2, figsize=(11, 0.5 * len(names) + 1.8), sharey=True)
+    acc_ax.barh(positions, table["validation accuracy"], color="tab:blue")
+    low = float(table["validation accuracy"].min())
+    acc_ax.set_xlim(max(0.0, low - 0.05), 1.0)
+    acc_ax.set_xlabel("validation accuracy (higher is better)")
+    gap_ax.barh(positions, table["gap"], color="tab:orange")
+    gap_ax.axvline(0, color="grey", lw=0.8)
+    gap_ax.set_xlabel("train − validation accuracy (smaller: less memorised)")
+    for ax, column in ((acc_ax, "validation accuracy"), (gap_ax, "gap")):
+        for y, value in zip(positions, table[column], strict=True):
+            ax.annotate(f"{value:.3f}", (value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.grid(alpha=0.3, axis="x")
+    acc_ax.set_yticks(positions, names)
+    acc_ax.invert_yaxis()
+    fig.suptitle("Same digits, same epochs: what each ingredient changes")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
