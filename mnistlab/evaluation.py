@@ -481,3 +481,137 @@ def saliency(model, images, digits=None) -> tuple[np.ndarray, np.ndarray]:
     peak = maps.reshape(len(maps), -1).max(axis=1).reshape(-1, 1, 1)
     maps = np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)
     return maps, chosen.numpy()
+
+
+# --------------------------------------------------------------------------- Grad-CAM
+
+# Layers that work pixel by pixel on a convolution's output: Grad-CAM reads the feature map after
+# them, the rectified map that the rest of the network actually sees.
+_PER_PIXEL_LAYERS = ("BatchNormalization", "ReLU", "Activation", "LeakyReLU")
+
+
+def conv_layers(model) -> list[str]:
+    """Names of the model's 2-D convolution layers, first to last."""
+    return [layer.name for layer in model.layers if type(layer).__name__ in ("Conv2D", "SeparableConv2D")]
+
+
+def grad_cam_layer(model, layer_name: str | None = None) -> str:
+    """The layer whose feature map Grad-CAM explains: ``layer_name``, or the last conv block's output.
+
+    The default is the last convolution followed by the normalisation and activation layers
+    that come straight after it (its rectified output). A model without convolutions has
+    no feature map to explain, which is a ``ValueError`` pointing at :func:`saliency`.
+    """
+    convs = conv_layers(model)
+    if not convs:
+        raise ValueError(
+            f"model {model.name!r} has no convolution layer, so Grad-CAM has no feature map to "
+            f"explain; use evaluation.saliency(model, images) for models without convolutions."
+        )
+    names = [layer.name for layer in model.layers]
+    if layer_name is not None:
+        if layer_name not in names:
+            raise ValueError(
+                f"model {model.name!r} has no layer {layer_name!r}; its convolution layers are "
+                f"{', '.join(convs)}."
+            )
+        return layer_name
+    position = names.index(convs[-1])
+    while (position + 1 < len(names)
+           and type(model.layers[position + 1]).__name__ in _PER_PIXEL_LAYERS):
+        position += 1
+    return names[position]
+
+
+def _softmax_dense(layer) -> bool:
+    import keras
+
+    return isinstance(layer, keras.layers.Dense) and layer.activation is keras.activations.softmax
+
+
+def _logits(dense):
+    """``dense`` without its softmax: the class scores Grad-CAM differentiates."""
+    import keras
+
+    def scores(features):
+        out = keras.ops.matmul(features, dense.kernel)
+        return out + dense.bias if dense.bias is not None else out
+
+    return scores
+
+
+def _explainer(model, layer_name: str):
+    """``(sub_model, to_scores)``: the sub-model maps images to ``[feature map, input of the last layer]``.
+
+    Grad-CAM differentiates the class score, not its probability (Selvaraju et al., 2017): a
+    confident softmax saturates, and the gradient of a probability of 1.0 is exactly zero. So a
+    final softmax ``Dense`` is re-applied without its softmax (``to_scores``); any other last
+    layer's output is used as it is. A ``Sequential`` model is re-chained on a fresh input,
+    because a loaded one has each layer called several times and ``layer.output`` may belong
+    to another of those calls.
+    """
+    import keras
+
+    last = model.layers[-1]
+    head_is_softmax = _softmax_dense(last)
+    to_scores = _logits(last) if head_is_softmax else (lambda scores: scores)
+    if isinstance(model, keras.Sequential):
+        inputs = keras.Input(shape=model.inputs[0].shape[1:])
+        x, feature_map = inputs, None
+        for layer in model.layers[:-1] if head_is_softmax else model.layers:
+            x = layer(x)
+            if layer.name == layer_name:
+                feature_map = x
+        return keras.Model(inputs, [feature_map, x]), to_scores
+    head_input = last.input if head_is_softmax else model.outputs[0]
+    return keras.Model(model.inputs, [model.get_layer(layer_name).output, head_input]), to_scores
+
+
+def grad_cam(model, images, digits=None, layer_name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM maps (Selvaraju et al., 2017): where in the image the evidence for a digit lies.
+
+    A sub-model returns the feature map ``A`` of the last convolution block (see
+    :func:`grad_cam_layer`) and the class scores (before the softmax, see :func:`_explainer`). ``tf.GradientTape`` gives
+    ``d score[digit] / d A``; each channel's weight is its mean gradient over the map, the
+    map is ``ReLU(sum_k weight_k * A_k)`` (only evidence *for* the digit), upsampled
+    bilinearly to the image size and scaled to [0, 1] per image (an all-zero map stays 0).
+    The digit explained is the predicted one unless ``digits`` gives one per image.
+    Returns ``(maps, digits)`` with maps of shape (N, height, width), like :func:`saliency`.
+    """
+    import tensorflow as tf
+
+    x = np.asarray(images, dtype="float32")
+    if x.ndim != 4:
+        raise ValueError(
+            f"images must be a batch (N, height, width, channels) as the model takes it, "
+            f"got shape {x.shape}; use data.to_cnn_input(x) for MNIST-style images."
+        )
+    if x.shape[0] == 0:
+        raise ValueError("images is empty: pass at least one image to explain.")
+    name = grad_cam_layer(model, layer_name)
+    if len(model.get_layer(name).output.shape) != 4:
+        raise ValueError(
+            f"layer {name!r} outputs shape {model.get_layer(name).output.shape}, not a feature map "
+            f"(batch, height, width, channels); pick one of {', '.join(conv_layers(model))}."
+        )
+    explainer, to_scores = _explainer(model, name)
+    with tf.GradientTape() as tape:
+        feature_map, head = explainer(x, training=False)
+        scores = to_scores(head)
+        if digits is None:
+            chosen = tf.argmax(scores, axis=1, output_type=tf.int32)
+        else:
+            chosen = tf.convert_to_tensor(_labels(digits, "digits"), dtype=tf.int32)
+            if chosen.shape[0] != x.shape[0]:
+                raise ValueError(
+                    f"digits has {chosen.shape[0]} entries for {x.shape[0]} images: give one per image."
+                )
+        score = tf.gather(scores, chosen, axis=1, batch_dims=1)
+    grads = tape.gradient(score, feature_map)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # one weight per channel
+    cam = tf.nn.relu(tf.reduce_sum(weights * feature_map, axis=-1, keepdims=True))
+    maps = tf.image.resize(cam, x.shape[1:3], method="bilinear").numpy()[..., 0]
+    maps = np.maximum(maps, 0.0)
+    peak = maps.reshape(len(maps), -1).max(axis=1).reshape(-1, 1, 1)
+    maps = np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)
+    return maps, chosen.numpy()

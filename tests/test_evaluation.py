@@ -316,3 +316,126 @@ def test_saliency_lights_up_exactly_the_pixel_that_drives_the_score(one_pixel_mo
     maps, explained = evaluation.saliency(one_pixel_model, x)
     assert explained.tolist() == [3, 3]
     assert maps.min() >= 0 and maps.max() == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- Grad-CAM
+
+HORIZONTAL = np.array([[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], dtype="float32")
+
+
+def bar_detector_model(strength: float = 10.0):
+    """Channel 0 of its one convolution finds horizontal bars, channel 1 vertical ones;
+    digit 0's score is the mean of channel 0, digit 1's the mean of channel 1."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="bars"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax", name="probabilities"),
+        ],
+        name="bar_detector",
+    )
+    kernel = np.stack([HORIZONTAL, HORIZONTAL.T], axis=-1)[:, :, np.newaxis, :]
+    model.get_layer("bars").set_weights([kernel, np.zeros(2, dtype="float32")])
+    head = np.zeros((2, 10), dtype="float32")
+    head[0, 0] = head[1, 1] = strength
+    model.get_layer("probabilities").set_weights([head, np.zeros(10, dtype="float32")])
+    return model
+
+
+def two_bars() -> np.ndarray:
+    """A horizontal bar in the top-left quarter and a vertical bar in the bottom-right one."""
+    image = np.zeros((1, 28, 28, 1), dtype="float32")
+    image[0, 5, 3:12] = 1.0
+    image[0, 16:26, 20] = 1.0
+    return image
+
+
+def share_in(maps: np.ndarray, rows: slice, cols: slice) -> float:
+    return float(maps[0, rows, cols].sum() / maps[0].sum())
+
+
+TOP_LEFT, BOTTOM_RIGHT = (slice(0, 14), slice(0, 14)), (slice(14, 28), slice(14, 28))
+
+
+def test_grad_cam_finds_the_evidence_for_each_class_in_its_own_place():
+    model = bar_detector_model()
+    maps, explained = evaluation.grad_cam(model, np.repeat(two_bars(), 2, axis=0), digits=[0, 1])
+    assert maps.shape == (2, 28, 28) and explained.tolist() == [0, 1]
+    assert maps.min() >= 0.0 and maps.max() == pytest.approx(1.0)
+    # digit 0 is explained by the horizontal bar, digit 1 by the vertical one: same image, other place
+    # (the detectors answer weakly at the other bar's ends, hence not 100 %)
+    assert share_in(maps[:1], *TOP_LEFT) > 0.85
+    assert share_in(maps[1:], *BOTTOM_RIGHT) > 0.85
+    assert maps[0, 5, 7] == pytest.approx(1.0, abs=0.05)  # the middle of the horizontal bar
+    assert maps[1, 21, 20] == pytest.approx(1.0, abs=0.05)  # the middle of the vertical bar
+
+
+def test_grad_cam_explains_the_predicted_digit_by_default():
+    image = two_bars()
+    image[0, 16:26, 20] = 0.0  # only the horizontal bar: digit 0 wins
+    maps, explained = evaluation.grad_cam(bar_detector_model(), image)
+    assert explained.tolist() == [0]
+    assert share_in(maps, *TOP_LEFT) > 0.95
+
+
+def test_grad_cam_still_has_a_map_when_the_softmax_saturates():
+    # A probability of exactly 1.0 has a zero gradient; Grad-CAM differentiates the score before it.
+    image = two_bars()
+    image[0, 16:26, 20] = 0.0
+    model = bar_detector_model(strength=5_000.0)
+    assert float(model(image)[0, 0]) == 1.0
+    maps, _ = evaluation.grad_cam(model, image, digits=[0])
+    assert maps.max() == pytest.approx(1.0)
+    assert share_in(maps, *TOP_LEFT) > 0.95
+
+
+def test_grad_cam_is_the_same_for_a_saved_and_reloaded_model(tmp_path):
+    # A reloaded Sequential calls its layers several times; the map must come from the real graph.
+    import keras
+
+    model = bar_detector_model()
+    model.save(tmp_path / "bars.keras")
+    reloaded = keras.models.load_model(tmp_path / "bars.keras")
+    expected, _ = evaluation.grad_cam(model, two_bars(), digits=[1])
+    actual, _ = evaluation.grad_cam(reloaded, two_bars(), digits=[1])
+    np.testing.assert_allclose(actual, expected, atol=1e-6)
+
+
+def test_grad_cam_layer_is_the_last_conv_block_output():
+    from mnistlab import models
+
+    assert evaluation.grad_cam_layer(models.build_default_model()) == "block3_relu"  # after BN and ReLU
+    small = models.build_small_cnn()
+    assert evaluation.grad_cam_layer(small) == evaluation.conv_layers(small)[-1]
+    assert len(evaluation.conv_layers(small)) == 3
+    assert evaluation.grad_cam_layer(small, small.layers[0].name) == small.layers[0].name
+
+
+def test_grad_cam_on_a_cnn_gives_one_map_per_image_in_zero_one():
+    from mnistlab import models
+
+    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    maps, explained = evaluation.grad_cam(models.build_small_cnn(), x)
+    assert maps.shape == (3, 28, 28) and explained.shape == (3,)
+    assert maps.min() >= 0.0 and maps.max() <= 1.0
+
+
+def test_grad_cam_errors_say_what_to_do():
+    from mnistlab import models
+
+    x = np.zeros((1, 28, 28, 1), dtype="float32")
+    with pytest.raises(ValueError, match="no convolution layer.*saliency"):
+        evaluation.grad_cam(models.build_dense(), x)
+    with pytest.raises(ValueError, match="no layer 'nope'.*bars"):
+        evaluation.grad_cam(bar_detector_model(), x, layer_name="nope")
+    with pytest.raises(ValueError, match="not a feature map"):
+        evaluation.grad_cam(bar_detector_model(), x, layer_name="probabilities")
+    with pytest.raises(ValueError, match="to_cnn_input"):
+        evaluation.grad_cam(bar_detector_model(), np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="empty"):
+        evaluation.grad_cam(bar_detector_model(), np.zeros((0, 28, 28, 1)))
+    with pytest.raises(ValueError, match="one per image"):
+        evaluation.grad_cam(bar_detector_model(), np.zeros((2, 28, 28, 1)), digits=[1])

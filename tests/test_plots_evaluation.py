@@ -127,3 +127,44 @@ def test_saliency_overlay_marks_the_pixel_that_matters():
 def test_bad_image_shape_is_named():
     with pytest.raises(ValueError, match="images must be a stack"):
         plots.plot_mistakes(np.zeros((2, 784)), [0, 1], probabilities([1, 0]))
+
+
+def test_grad_cam_figure_puts_each_map_over_its_digit(course_home):
+    from test_evaluation import bar_detector_model, two_bars
+
+    from mnistlab import config
+
+    images = np.repeat(two_bars(), 2, axis=0)
+    fig = plots.plot_grad_cam(bar_detector_model(), images, digits=[0, 1], y_true=[0, 1], save="gradcam")
+    assert len(fig.axes) == 6  # 3 rows (digit, saliency, Grad-CAM) x 2 images
+    assert fig.axes[0].get_title() == "true 0, explains 0"
+    assert "bars" in fig._suptitle.get_text()
+    cam_0 = fig.axes[4].get_images()[1].get_array()  # bottom row, first image: the heat map layer
+    cam_1 = fig.axes[5].get_images()[1].get_array()
+    assert np.unravel_index(np.argmax(cam_0), (28, 28))[0] < 14  # horizontal bar, top half
+    assert np.unravel_index(np.argmax(cam_1), (28, 28))[0] >= 14  # vertical bar, bottom half
+    assert (config.figures_dir() / "gradcam.png").is_file()
+
+
+def test_kfold_figure_shows_every_fold_the_mean_and_the_single_split():
+    import pandas as pd
+
+    folds = pd.DataFrame({"fold": [1, 2, 3], "accuracy": [0.90, 0.92, 0.94]})
+    fig = plots.plot_kfold(folds, single_split_accuracy=0.88)
+    ax = fig.axes[0]
+    assert [round(p.get_height(), 2) for p in ax.patches if p.get_width() < 1][:3] == [0.90, 0.92, 0.94]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "mean 0.9200" in labels and "± 1 std (0.0200)" in labels and "single split 0.8800" in labels
+
+
+def test_transfer_figure_has_one_line_per_method():
+    import pandas as pd
+
+    table = pd.DataFrame({"per_class": [10, 10, 50, 50], "accuracy": [0.9, 0.7, 0.95, 0.9],
+                          "method": ["transfer (frozen base)", "from scratch"] * 2})
+    fig = plots.plot_transfer(table, zero_shot=0.85, save="transfer")
+    ax = fig.axes[0]
+    lines = {line.get_label(): list(np.asarray(line.get_ydata(), dtype=float)) for line in ax.get_lines()}
+    assert lines["transfer (frozen base)"] == [0.9, 0.95]
+    assert lines["from scratch"] == [0.7, 0.9]
+    assert any(label.startswith("MNIST model as it is") for label in lines)

@@ -18,11 +18,14 @@ from mnistlab.plots.evaluation import (
     plot_calibration,
     plot_confidence_histogram,
     plot_confusion_matrix,
+    plot_grad_cam,
+    plot_kfold,
     plot_mistakes,
     plot_per_digit_accuracy,
     plot_precision_recall,
     plot_predictions,
     plot_saliency,
+    plot_transfer,
 )
 from mnistlab.plots.foundations import activation_curves, plot_activations, plot_gradient_sizes
 from mnistlab.plots.images import (
@@ -53,6 +56,9 @@ __all__ = [
     "plot_precision_recall",
     "plot_predictions",
     "plot_saliency",
+    "plot_grad_cam",
+    "plot_kfold",
+    "plot_transfer",
     "mean_digit_images",
     "plot_class_balance",
     "plot_digit_grid",

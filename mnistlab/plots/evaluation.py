@@ -1,4 +1,4 @@
-"""Figures for evaluating a digit classifier: confusions, mistakes, confidence, curves, saliency."""
+"""Figures for evaluating a classifier: confusions, mistakes, confidence, saliency, Grad-CAM, k-fold, transfer."""
 
 from __future__ import annotations
 
@@ -242,4 +242,83 @@ def plot_saliency(
     axes[1, 0].set_title("saliency", fontsize=8, loc="left")
     axes[2, 0].set_title("overlay", fontsize=8, loc="left")
     fig.suptitle("Which pixels drove the prediction (gradient saliency)", fontsize=10)
+    return _finish(fig, save)
+
+
+def plot_grad_cam(
+    model, images, digits=None, y_true=None, n: int = 6, layer_name: str | None = None, save: str | None = None
+) -> Figure:
+    """Each digit, its gradient saliency and its Grad-CAM map, both laid over the digit.
+
+    ``images`` are what the model takes ((N, 28, 28, 1) in [0, 1]); both maps explain the predicted
+    digit unless ``digits`` names one per image. See :func:`evaluation.grad_cam`.
+    """
+    images = np.asarray(images)[:n]
+    chosen = None if digits is None else np.asarray(digits)[:n]
+    cams, explained = evaluation.grad_cam(model, images, digits=chosen, layer_name=layer_name)
+    sal, _ = evaluation.saliency(model, images, digits=explained)
+    flat = _images(images)
+    fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
+    for k in range(len(flat)):
+        title = f"explains {explained[k]}"
+        if y_true is not None:
+            wrong = int(y_true[k]) != int(explained[k]) and digits is None
+            title = f"true {int(y_true[k])}, " + title
+            axes[0, k].set_title(title, fontsize=8, color="tab:red" if wrong else "black")
+        else:
+            axes[0, k].set_title(title, fontsize=8)
+        axes[0, k].imshow(flat[k], cmap="gray_r")
+        for row, heat in ((1, sal[k]), (2, cams[k])):
+            axes[row, k].imshow(flat[k], cmap="gray")
+            axes[row, k].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        for row in range(3):
+            axes[row, k].axis("off")
+    axes[1, 0].set_title("saliency", fontsize=8, loc="left")
+    axes[2, 0].set_title("Grad-CAM", fontsize=8, loc="left")
+    layer = evaluation.grad_cam_layer(model, layer_name)
+    fig.suptitle(f"Gradient saliency vs Grad-CAM (feature map of {layer})", fontsize=10)
+    return _finish(fig, save)
+
+
+# --------------------------------------------------------------------------- k-fold, transfer
+
+
+def plot_kfold(folds, single_split_accuracy: float | None = None, save: str | None = None) -> Figure:
+    """Accuracy of each fold, their mean ± one standard deviation, and (if given) the single split."""
+    values = np.asarray(folds["accuracy"], dtype=float)
+    mean, std = float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.bar(folds["fold"].astype(str), values, color="tab:blue", alpha=0.8, label="held-out fold")
+    ax.axhline(mean, color="black", label=f"mean {mean:.4f}")
+    ax.axhspan(mean - std, mean + std, color="grey", alpha=0.25, label=f"± 1 std ({std:.4f})")
+    if single_split_accuracy is not None:
+        ax.axhline(single_split_accuracy, color="tab:red", linestyle="--",
+                   label=f"single split {single_split_accuracy:.4f}")
+    low = min(values.min(), single_split_accuracy if single_split_accuracy is not None else 1.0, mean - std)
+    ax.set_ylim(max(0.0, low - 0.05), min(1.0, max(values.max(), mean + std) + 0.03))
+    ax.set_xlabel("fold")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Stratified {len(values)}-fold cross-validation")
+    ax.legend(fontsize=8, loc="lower right")
+    return _finish(fig, save)
+
+
+def plot_transfer(table, zero_shot: float | None = None, save: str | None = None) -> Figure:
+    """Test accuracy against labelled examples per digit, one line per method (``compare_with_scratch``)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for method, rows in table.groupby("method", sort=False):
+        ax.plot(rows["per_class"], rows["accuracy"], "o-", label=method)
+        for _, row in rows.iterrows():
+            ax.annotate(f"{row['accuracy']:.3f}", (row["per_class"], row["accuracy"]), fontsize=7,
+                        textcoords="offset points", xytext=(0, 5), ha="center")
+    if zero_shot is not None:
+        ax.axhline(zero_shot, color="grey", linestyle=":", label=f"MNIST model as it is ({zero_shot:.3f})")
+    ax.set_xscale("log")
+    ticks = sorted(table["per_class"].unique())
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("labelled examples per digit")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Transfer learning vs training from scratch (load_digits)")
+    ax.legend(fontsize=8, loc="lower right")
     return _finish(fig, save)
