@@ -1,0 +1,116 @@
+"""Section 6, MNIST normalisation: crop, stroke width, the 20-pixel box and the centre of mass in 28x28."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage as ndi
+
+from mnistlab.images.constants import (
+    BOX_SIZE,
+    CORE_PERCENTILE,
+    CROP_PAD,
+    MNIST_CENTRE,
+    MNIST_SIZE,
+    STROKE_MIN_PIXELS,
+    THICK_LIMIT,
+    THICK_TARGET,
+    THIN_LIMIT,
+    THIN_TARGET,
+    THINNED_KEEP,
+)
+from mnistlab.images.measure import bounding_box, stroke_width
+
+
+def crop_digit(ink: np.ndarray, mask: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(digit, digit_mask)`` cropped to the digit, ink scaled so stroke cores are 1.0.
+
+    Only ink connected to the digit's mask (grown by 2 pixels to keep antialiased edges) is
+    kept: other marks inside the box are blanked.
+    """
+    top, left, bottom, right = bounding_box(mask)
+    pad = CROP_PAD
+    top, left = max(0, top - pad), max(0, left - pad)
+    bottom, right = min(mask.shape[0], bottom + pad), min(mask.shape[1], right + pad)
+    sub_mask = mask[top:bottom, left:right]
+    near = ndi.binary_dilation(sub_mask, iterations=pad)
+    sub_ink = np.where(near, ink[top:bottom, left:right], 0.0)
+    core = float(np.percentile(sub_ink[sub_mask], CORE_PERCENTILE)) if sub_mask.any() else 1.0
+    digit = np.clip((sub_ink - 0.5 * threshold) / max(core - 0.5 * threshold, 1e-6), 0, 1)
+    if (digit > 0).any():  # trim the margin again: the box must hold the digit, not the padding
+        top, left, bottom, right = bounding_box(digit > 0)
+        digit, sub_mask = digit[top:bottom, left:right], sub_mask[top:bottom, left:right]
+    return digit.astype(np.float32), sub_mask
+
+
+def normalise_stroke(digit: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float, str]:
+    """``(digit, relative_width, action)``: strokes far from MNIST's width redrawn nearer to it.
+
+    The width is measured relative to the digit's longest side (MNIST: 0.12). Below
+    :data:`THIN_LIMIT` (a one-pixel line on a big canvas) the strokes are grown to
+    :data:`THIN_TARGET`; above :data:`THICK_LIMIT` (a fat marker) they are eroded to
+    :data:`THICK_TARGET`; in between the image is left as it is. Small crops are upsampled
+    first so the distance transform has pixels to work with.
+    """
+    original = digit
+    longest = max(digit.shape)
+    if longest < STROKE_MIN_PIXELS:
+        factor = int(math.ceil(STROKE_MIN_PIXELS / longest))
+        digit = np.clip(ndi.zoom(digit, factor, order=1), 0, 1)
+        mask = digit > 0.5
+        if not mask.any():
+            mask = digit > 0.5 * digit.max()
+        longest = max(digit.shape)
+    width = stroke_width(mask)
+    relative = width / longest
+    if relative < THIN_LIMIT:
+        radius = (THIN_TARGET * longest - width) / 2
+        pad = int(math.ceil(radius)) + 2
+        padded = np.pad(mask, pad)
+        distance = ndi.distance_transform_edt(~padded)
+        grown = np.clip(radius + 1 - distance, 0, 1).astype(np.float32)
+        return _trim(grown), relative, "thickened"
+    if relative > THICK_LIMIT:
+        radius = (width - THICK_TARGET * longest) / 2
+        distance = ndi.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+        thinned = np.clip(distance - radius, 0, 1).astype(np.float32)
+        # Keep the centre line everywhere, so parts thinner than the erosion (a 9's tail) survive.
+        ridge = mask & (distance >= ndi.maximum_filter(distance, size=3))
+        thinned = np.maximum(thinned, ridge.astype(np.float32))
+        if thinned.sum() >= THINNED_KEEP * mask.sum():
+            return _trim(thinned), relative, "thinned"
+    return original, relative, "kept"
+
+
+def _trim(image: np.ndarray) -> np.ndarray:
+    if not (image > 0).any():
+        return image
+    top, left, bottom, right = bounding_box(image > 0)
+    return image[top:bottom, left:right]
+
+
+def fit_box(digit: np.ndarray, box: int = BOX_SIZE) -> np.ndarray:
+    """Resize so the longest side is ``box`` pixels, keeping the aspect ratio (antialiased)."""
+    height, width = digit.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(digit.astype(np.float32)).resize(size, Image.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
+
+
+def centre_by_mass(small: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
+    """Place in a ``size`` x ``size`` field with the centre of mass at MNIST's (14, 14)."""
+    height, width = small.shape
+    field_ = np.zeros((size, size), dtype=np.float32)
+    top, left = (size - height) // 2, (size - width) // 2
+    field_[top:top + height, left:left + width] = small
+    if small.sum() <= 0:
+        return field_
+    row, col = ndi.center_of_mass(field_)
+    shift_r = int(round(MNIST_CENTRE[0] - row))
+    shift_c = int(round(MNIST_CENTRE[1] - col))
+    shift_r = int(np.clip(shift_r, -top, size - height - top))  # never push ink off the field
+    shift_c = int(np.clip(shift_c, -left, size - width - left))
+    return np.roll(field_, (shift_r, shift_c), axis=(0, 1))
