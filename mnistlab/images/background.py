@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
-from skimage.filters import threshold_otsu
 
 from mnistlab.images.constants import (
     BACKGROUND_WINDOW,
@@ -14,6 +13,8 @@ from mnistlab.images.constants import (
     BORDER_BAND,
     COARSE_CELLS,
     DARK_ON_LIGHT,
+    DRAWING_BAND,
+    DRAWING_SHARE,
     LIGHT_ON_DARK,
     MIN_CONTRAST,
     MIN_PAPER,
@@ -30,8 +31,10 @@ from mnistlab.images.constants import (
     POLARITY_WINDOW,
     RING_END,
     RING_FLAT,
+    SMALL_CANVAS,
+    SMALL_DRAWING_SHARE,
 )
-from mnistlab.images.measure import bounding_box, stroke_width, tail_strength
+from mnistlab.images.measure import bounding_box, otsu, stroke_width, tail_strength
 
 
 def _coarse(grey: np.ndarray, cells: int = COARSE_CELLS) -> np.ndarray:
@@ -104,7 +107,7 @@ def find_page(grey: np.ndarray) -> np.ndarray | None:
     than those strokes. A fat light digit on a dark canvas fails these last tests: its holes
     (a 0's middle) are round blobs, or absent, or slits hardly narrower than its strokes.
     """
-    bright = grey > threshold_otsu(grey)
+    bright = grey > otsu(grey)
     labels, count = ndi.label(bright)
     if count == 0:
         return None
@@ -169,6 +172,43 @@ def isolate_page(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return np.where(page, grey, paper_level).astype(np.float32), page
 
 
+def drawing_levels(grey: np.ndarray) -> tuple[float, float] | None:
+    """``(dark, light)`` levels when the picture is a two-level drawing or clean scan, else ``None``.
+
+    In a drawing nearly every pixel sits near the darkest or the lightest level (only the
+    antialiased edges lie between): no shadow, no lighting gradient, so the canvas colour is one
+    number and needs no local estimate. A local estimate would fail exactly where a digit
+    drawn large fills most of the canvas: its fat strokes would be taken for background.
+    """
+    low, high = (float(v) for v in np.percentile(grey, [1, 99]))
+    spread = high - low
+    if spread <= 2 * MIN_CONTRAST:
+        return None
+    band = DRAWING_BAND * spread
+    near = (grey <= low + band) | (grey >= high - band)
+    share = SMALL_DRAWING_SHARE if max(grey.shape) <= SMALL_CANVAS else DRAWING_SHARE
+    return (low, high) if near.mean() >= share else None
+
+
+def _canvas_polarity(grey: np.ndarray, levels: tuple[float, float]) -> str:
+    """Polarity of a drawing: its four corners when they agree (a digit rarely fills a corner, even
+    one drawn edge to edge), else the outer ring when it is uniform, else the more common level (a
+    digit covers less of its canvas than the canvas does)."""
+    low, high = levels
+    side = max(1, int(round(BORDER_BAND * min(grey.shape))))
+    corners = [np.median(grey[rows, cols]) for rows in (slice(0, side), slice(-side, None))
+               for cols in (slice(0, side), slice(-side, None))]
+    middle = (low + high) / 2
+    if all(c > middle for c in corners):
+        return DARK_ON_LIGHT
+    if all(c <= middle for c in corners):
+        return LIGHT_ON_DARK
+    ring, ring_spread = border_level(grey)
+    if ring_spread < RING_FLAT * (high - low):
+        return DARK_ON_LIGHT if ring > middle else LIGHT_ON_DARK
+    return DARK_ON_LIGHT if (grey > middle).mean() > 0.5 else LIGHT_ON_DARK
+
+
 def detect_polarity(grey: np.ndarray) -> str:
     """``"dark-on-light"`` or ``"light-on-dark"``, judged from the image alone.
 
@@ -177,8 +217,13 @@ def detect_polarity(grey: np.ndarray) -> str:
     it: the mean of the strongest 0.5 % of dark deviations against the strongest 0.5 % of
     light ones. This fails when fat strokes fill most of a tight crop; so when the outer ring
     of the image is uniform and sits at one end of the grey range, the ring is taken as the
-    background instead (a drawing's canvas, a scan's margin).
+    background instead (a drawing's canvas, a scan's margin). A two-level drawing or clean scan
+    (:func:`drawing_levels`) is judged by its corners first: a digit drawn edge to edge fills
+    most of the ring but rarely a corner.
     """
+    levels = drawing_levels(grey)
+    if levels is not None:
+        return _canvas_polarity(grey, levels)
     residual = grey - estimate_background(grey, None, window=POLARITY_WINDOW)
     darker = tail_strength(-residual.ravel())
     lighter = tail_strength(residual.ravel())
@@ -200,9 +245,15 @@ def flatten(grey: np.ndarray, polarity: str) -> tuple[np.ndarray, np.ndarray]:
 
     Ink is bright (>= 0) on a background of 0, whatever the original polarity, lighting or
     paper colour; a light Gaussian blur (only on big images) evens out paper texture and
-    sensor noise without erasing one-pixel lines.
+    sensor noise without erasing one-pixel lines. A two-level drawing (:func:`drawing_levels`)
+    has one canvas colour, used as it is.
     """
-    if polarity == DARK_ON_LIGHT:
+    levels = drawing_levels(grey)
+    if levels is not None and polarity in (DARK_ON_LIGHT, LIGHT_ON_DARK):
+        canvas = levels[1] if polarity == DARK_ON_LIGHT else levels[0]
+        background = np.full(grey.shape, canvas, dtype=np.float32)
+        ink = canvas - grey if polarity == DARK_ON_LIGHT else grey - canvas
+    elif polarity == DARK_ON_LIGHT:
         background = estimate_background(grey, DARK_ON_LIGHT)
         # Contrast relative to the local paper brightness: a shadow dims paper and ink alike,
         # so dividing by the paper level undoes it (Weber contrast).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from mnistlab.images.background import estimate_background
 from mnistlab.images.constants import (
     CHANNEL_ADVANTAGE,
     GREY_CHROMA,
@@ -90,23 +91,39 @@ def contrast_score(grey: np.ndarray) -> float:
     return strength / max(noise_level(residual), 0.005)
 
 
+def colour_distance(channels: dict[str, np.ndarray]) -> np.ndarray:
+    """How far each pixel's colour is from the colour of the background around it, in [0, 1].
+
+    The background colour is estimated per channel like the lighting (see
+    :func:`mnistlab.images.background.estimate_background`), so it follows a gradient from one
+    colour to another; the writing is whatever differs from it, in any direction of colour.
+    The result is light ink (large distance) on a dark background (zero distance).
+    """
+    rgb = np.stack([channels[name] for name in ("red", "green", "blue")], axis=-1)
+    local = np.stack([estimate_background(channels[name]) for name in ("red", "green", "blue")], axis=-1)
+    return (np.sqrt(((rgb - local) ** 2).sum(axis=-1)) / np.sqrt(3)).astype(np.float32)
+
+
 def strongest_grey(image: Image.Image, grey: np.ndarray) -> tuple[np.ndarray, str]:
-    """``(grey, channel)``: brightness, or the colour channel in which the writing stands out far more.
+    """``(grey, channel)``: brightness, or the colour view in which the writing stands out far more.
 
     Brightness serves nearly every picture, but coloured ink about as bright as its paper (a
     yellow or light-green pen on white, red on green) all but disappears in it, while one of
-    the red, green or blue channels still shows it clearly. A channel is used only when its
-    :func:`contrast_score` is at least 1.5 times that of brightness.
+    the red, green or blue channels still shows it clearly; and a saturated pen on a
+    multi-colour gradient is best told apart by its colour distance from the background around
+    it (:func:`colour_distance`). Another view is used only when its :func:`contrast_score` is
+    at least :data:`CHANNEL_ADVANTAGE` times that of brightness.
     """
     channels = colour_channels(image)
     if not channels:
         return grey, "brightness"
+    views = {**channels, "colour distance": colour_distance(channels)}
     # Scored on small copies: only the ranking matters, and it costs a few milliseconds.
-    scores = {name: contrast_score(limit_size(channel, SCORE_SIZE)) for name, channel in channels.items()}
+    scores = {name: contrast_score(limit_size(view, SCORE_SIZE)) for name, view in views.items()}
     best = max(scores, key=scores.get)
     if scores[best] < CHANNEL_ADVANTAGE * contrast_score(limit_size(grey, SCORE_SIZE)):
         return grey, "brightness"
-    return channels[best], best
+    return views[best], best
 
 
 def working_size(width: int, height: int, max_side: int = WORK_SIZE) -> tuple[int, int]:

@@ -35,6 +35,12 @@ BORDER_BAND = 0.03  # the outer ring used as the canvas colour: 3 % of the short
 # The ring is a canvas when its spread is under 10 % of the image's range and it sits within 15 %
 # of one end of it (measured on the sample drawings and scans).
 RING_FLAT, RING_END = 0.1, 0.15
+# A two-level drawing or clean scan: at least 90 % of the pixels lie within 10 % of the range from
+# the darkest or the lightest level (drawings and binarised scans: 95-100 %; phone photos: far less).
+# On a small canvas the antialiased edges are a large share of the pixels (MNIST digits: 75-90 %
+# near an end), so up to SMALL_CANVAS px the share asked for is lower.
+DRAWING_BAND, DRAWING_SHARE = 0.1, 0.9
+SMALL_CANVAS, SMALL_DRAWING_SHARE = 64, 0.7
 BLUR_SIGMA = 0.7  # paper grain and sensor noise on big images; a 1-px line survives it
 BLUR_MIN_SIDE = 200  # smaller images are drawings or crops: nothing to smooth
 MIN_PAPER = 0.1  # Weber contrast divides by the paper brightness; a black shadow must not explode it
@@ -53,13 +59,16 @@ PAGE_MARGIN = 0.02  # the sheet's shadowed edge is trimmed by 2 % of the image s
 
 MIN_CONTRAST = 0.08  # ink weaker than this (on a 0..1 grey scale) is not ink: the image is blank
 BLANK_NOISE = 6.0  # ... and so is a "strongest mark" within 6 noise standard deviations
+# Ink covering most of a drawing inflates the noise estimate of the whole image; the background's own
+# noise is used when the ink stands this many noise SDs clear of it (a noise-only photo: 1-3).
+SEPARATION_NOISE = 10.0
 INK_FLOOR_NOISE = 4.0  # Otsu runs on pixels above 4 noise SDs, so a small digit is not drowned by paper
 # The high threshold stays between 20 % and 50 % of the ink's peak: a faint digit still gets a cut
 # below its strokes, a bold one is not cut through its antialiased edges.
 THRESHOLD_RANGE = (0.2, 0.5)
 # Hysteresis: weak ink down to this fraction of the threshold is kept where it connects to strong
 # ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9).
-HYSTERESIS_LOW = 0.4
+HYSTERESIS_LOW = 0.3
 # Gaps along a stroke (a pen that skipped) are bridged when an end of the stroke points at other ink
 # no farther than this many stroke widths.
 BRIDGE_STROKES = 2.5
@@ -75,6 +84,14 @@ LINE_MAX_THICKNESS = 0.02  # a printed line is at most 2 % of the image tall (pe
 SPECK_FRACTION = 0.03  # blobs under 3 % of the biggest are specks
 SPECK_SIDE = 0.004  # ... and so are blobs under (0.4 % of the image side)^2 pixels
 GROUP_REACH = 0.5  # strokes within half the digit's size belong to it (a 5's flag, a 4's bar)
+# Digit-likeness (digit.digit_likeness). Strokes of MNIST digits are 0.07-0.23 of the digit's size;
+# past FILLED_STROKE a blob is a blot or a filled button. Digits are rarely wider than tall (MNIST:
+# width/height under 1.4 for 99 % of them); words, scribbles and colour boundaries are.
+FILLED_STROKE = 0.35
+WIDE_MARK = 1.6
+BORDER_PENALTY = 0.5  # page edges and UI bars touch the border; an edge-to-edge digit still can win
+EDGE_CONTACT = 0.3  # touching the border along 30 % of its length: it runs along the edge (a page edge)
+GROUP_MIN_STRENGTH = 0.3  # a mark under 30 % of the digit's ink strength is not one of its strokes
 
 # ---------------------------------------------------------------- 6. MNIST normalisation
 
@@ -85,7 +102,9 @@ STROKE_MIN_PIXELS = 64  # crops smaller than this are upsampled before their str
 # pipeline on MNIST test digits: median 0.12, 1st-99th percentile 0.072-0.229. Only strokes
 # clearly outside that range are redrawn, so clean MNIST-like input is left alone.
 MNIST_STROKE = 0.12
-THIN_LIMIT, THIN_TARGET = 0.04, 0.10  # thinner than this gets thickened to the target
+# Thinner than THIN_LIMIT gets thickened to THIN_TARGET: below MNIST's 1st percentile, so a 1-px
+# line on a 28x28 canvas (1/20 = 0.05 of the digit) is drawn as MNIST would draw it.
+THIN_LIMIT, THIN_TARGET = 0.07, 0.12
 THICK_LIMIT, THICK_TARGET = 0.26, 0.16  # thicker than this gets thinned to the target
 THINNED_KEEP = 0.15  # thinning that leaves less than 15 % of the ink destroyed the digit: undo it
 

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from mnistlab.images.constants import GROUP_REACH, SPECK_FRACTION, SPECK_SIDE
+from mnistlab.images.constants import (
+    BORDER_PENALTY,
+    EDGE_CONTACT,
+    FILLED_STROKE,
+    GROUP_MIN_STRENGTH,
+    GROUP_REACH,
+    SPECK_FRACTION,
+    SPECK_SIDE,
+    WIDE_MARK,
+)
 from mnistlab.images.errors import NoDigitError
 from mnistlab.images.measure import bounding_box
 
@@ -69,10 +78,18 @@ def _gap(a: Component, b: Component) -> float:
     return math.hypot(dx, dy)
 
 
-def group_strokes(seed: Component, others: list[Component], reach: float = GROUP_REACH) -> list[Component]:
-    """The seed plus every blob within ``reach`` x its size of the group (a 5's flag, a 4's bar)."""
+def group_strokes(seed: Component, others: list[Component], reach: float = GROUP_REACH,
+                  strength: dict[int, float] | None = None) -> list[Component]:
+    """The seed plus every blob within ``reach`` x its size of the group (a 5's flag, a 4's bar).
+
+    Not grouped: page edges and shadows that do not overlap the digit, marks much fainter than
+    the seed (a colour boundary of the background; ``strength`` is each blob's mean ink), and
+    wide, flat marks lying wholly beside the digit (a scribble, a signature, a word).
+    """
     group = [seed]
     pending = [c for c in others if c.index != seed.index]
+    strength = strength or {}
+    seed_strength = strength.get(seed.index, 1.0)
     grew = True
     while grew and pending:
         grew = False
@@ -86,6 +103,11 @@ def group_strokes(seed: Component, others: list[Component], reach: float = GROUP
             near = _gap(box, candidate)
             if candidate.touches_border and near > 0:
                 continue  # page edges and shadows only count when they overlap the digit
+            if strength.get(candidate.index, seed_strength) < GROUP_MIN_STRENGTH * seed_strength:
+                continue
+            beside = candidate.left >= right or candidate.right <= left
+            if beside and candidate.width > WIDE_MARK * candidate.height:
+                continue
             if near <= limit:
                 group.append(candidate)
                 pending.remove(candidate)
@@ -93,16 +115,55 @@ def group_strokes(seed: Component, others: list[Component], reach: float = GROUP
     return group
 
 
-def find_digit(mask: np.ndarray, label: str = "image") -> np.ndarray:
-    """The digit's pixels: specks dropped, page edges ignored, the strokes of one digit kept."""
+def digit_likeness(found: list[Component], labels: np.ndarray, ink: np.ndarray | None) -> dict[int, float]:
+    """A score per blob for how much it looks like a handwritten digit (higher is more digit-like).
+
+    The product of: its size relative to the picture; how central it is; how stroke-like (a
+    filled button or a blot has strokes as wide as itself); its shape (a word, a scribble or a
+    colour boundary is far wider than tall, a digit is not); its ink strength relative to the
+    strongest blob; and a halving for blobs that touch the border (page edges, UI bars). The
+    first or the biggest blob is not good enough: a label, a signature or a background edge
+    can be bigger than a thin digit.
+    """
+    height, width = labels.shape
+    indices = [c.index for c in found]
+    distance = ndi.distance_transform_edt(np.pad(labels > 0, 1))[1:-1, 1:-1]
+    mean_depth = dict(zip(indices, np.atleast_1d(ndi.mean(distance, labels, indices)), strict=True))
+    centres = dict(zip(indices, ndi.center_of_mass(labels > 0, labels, indices), strict=True))
+    strength = (dict(zip(indices, np.atleast_1d(ndi.mean(ink, labels, indices)), strict=True))
+                if ink is not None else dict.fromkeys(indices, 1.0))
+    strongest = max(strength.values()) or 1.0
+    half_diagonal = math.hypot(height, width) / 2
+    ring = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    contact = dict(enumerate(np.bincount(ring, minlength=labels.max() + 1)))
+    scores = {}
+    for c in found:
+        size = max(c.height, c.width) / max(height, width)
+        row, col = centres[c.index]
+        centrality = 1 - min(1.0, math.hypot(row - height / 2, col - width / 2) / half_diagonal)
+        stroke = (4 * mean_depth[c.index] - 1) / max(c.height, c.width)  # relative stroke width
+        stroke_like = 1.0 if stroke <= FILLED_STROKE else (FILLED_STROKE / stroke) ** 2
+        flat = 1.0 if c.width <= WIDE_MARK * c.height else (WIDE_MARK * c.height / c.width) ** 2
+        border = BORDER_PENALTY if c.touches_border else 1.0
+        if contact.get(c.index, 0) > EDGE_CONTACT * max(c.height, c.width):
+            border *= BORDER_PENALTY ** 3  # runs along the border: a page edge or a window frame
+        scores[c.index] = (size * (0.5 + 0.5 * centrality) * stroke_like * flat * border
+                           * strength[c.index] / strongest)
+    return scores
+
+
+def find_digit(mask: np.ndarray, label: str = "image", ink: np.ndarray | None = None) -> np.ndarray:
+    """The digit's pixels: specks dropped, the most digit-like blob (see :func:`digit_likeness`)
+    and the strokes that belong with it."""
     labels, found = components(mask)
     kept = drop_specks(found, mask.shape)
     if not kept:
         raise NoDigitError(f"{label}: no digit found (no ink blob big enough).")
-    biggest = max(c.area for c in kept)
-    inner = [c for c in kept if not c.touches_border and c.area >= 0.25 * biggest]
-    seed = max(inner or kept, key=lambda c: c.area)
-    group = group_strokes(seed, kept)
+    scores = digit_likeness(kept, labels, ink)
+    seed = max(kept, key=lambda c: scores[c.index])
+    strength = (dict(zip([c.index for c in kept], np.atleast_1d(ndi.mean(ink, labels, [c.index for c in kept])),
+                         strict=True)) if ink is not None else None)
+    group = group_strokes(seed, kept, strength=strength)
     return np.isin(labels, [c.index for c in group])
 
 

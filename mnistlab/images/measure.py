@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.filters import threshold_otsu
 
 from mnistlab.images.constants import TAIL_FRACTION
 
@@ -15,6 +16,14 @@ def noise_level(values: np.ndarray) -> float:
         values = values[:: values.size // 200_000]
     median = np.median(values)
     return float(1.4826 * np.median(np.abs(values - median)))
+
+
+def otsu(values: np.ndarray) -> float:
+    """Otsu's threshold (scikit-image) of any values; a flat set gives its own value."""
+    values = np.asarray(values, dtype=np.float64).ravel()  # float32 cannot split a very narrow range
+    if values.size == 0 or float(np.ptp(values)) < 1e-9:
+        return float(values.min()) if values.size else 0.0
+    return float(threshold_otsu(values))
 
 
 def tail_strength(values: np.ndarray, fraction: float = TAIL_FRACTION) -> float:

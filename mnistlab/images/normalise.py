@@ -12,6 +12,7 @@ from mnistlab.images.constants import (
     BOX_SIZE,
     CORE_PERCENTILE,
     CROP_PAD,
+    HYSTERESIS_LOW,
     MNIST_CENTRE,
     MNIST_SIZE,
     STROKE_MIN_PIXELS,
@@ -28,7 +29,9 @@ def crop_digit(ink: np.ndarray, mask: np.ndarray, threshold: float) -> tuple[np.
     """``(digit, digit_mask)`` cropped to the digit, ink scaled so stroke cores are 1.0.
 
     Only ink connected to the digit's mask (grown by 2 pixels to keep antialiased edges) is
-    kept: other marks inside the box are blanked.
+    kept: other marks inside the box are blanked. Each stroke is scaled by the strongest ink
+    around it, not by the digit's overall strength, so a faint part of a stroke (kept by the
+    hysteresis threshold) comes out as white as the rest, as in MNIST.
     """
     top, left, bottom, right = bounding_box(mask)
     pad = CROP_PAD
@@ -38,7 +41,10 @@ def crop_digit(ink: np.ndarray, mask: np.ndarray, threshold: float) -> tuple[np.
     near = ndi.binary_dilation(sub_mask, iterations=pad)
     sub_ink = np.where(near, ink[top:bottom, left:right], 0.0)
     core = float(np.percentile(sub_ink[sub_mask], CORE_PERCENTILE)) if sub_mask.any() else 1.0
-    digit = np.clip((sub_ink - 0.5 * threshold) / max(core - 0.5 * threshold, 1e-6), 0, 1)
+    reach = 2 * int(math.ceil(stroke_width(sub_mask))) + 1  # a stroke's own strongest ink is this close
+    level = np.clip(ndi.maximum_filter(np.where(sub_mask, sub_ink, 0.0), size=reach), HYSTERESIS_LOW * threshold, core)
+    edge = 0.5 * threshold * level / max(core, 1e-6)  # half the threshold, scaled with the stroke's strength
+    digit = np.clip((sub_ink - edge) / np.maximum(level - edge, 1e-6), 0, 1)
     if (digit > 0).any():  # trim the margin again: the box must hold the digit, not the padding
         top, left, bottom, right = bounding_box(digit > 0)
         digit, sub_mask = digit[top:bottom, left:right], sub_mask[top:bottom, left:right]

@@ -15,7 +15,7 @@ from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
 from mnistlab.images.normalise import centre_by_mass, crop_digit, fit_box, normalise_stroke
 from mnistlab.images.reading import describe_source, read_image
-from mnistlab.images.threshold import remove_rule_lines, threshold_ink
+from mnistlab.images.threshold import grow_faint_ink, remove_rule_lines, threshold_ink
 
 ORIGINAL_MAX_SIDE = 2048  # bigger originals are shown as the working-size grey (a 50 MP RGB copy is 150 MB)
 
@@ -68,6 +68,7 @@ def find_ink(source: Any, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray,
     steps.keep("background", background)
     mask, steps.threshold = threshold_ink(ink, steps.name)  # 4. thresholding and clean-up
     mask, lines = remove_rule_lines(mask)
+    mask = grow_faint_ink(ink, mask, steps.threshold, lines)
     steps.rule_line_pixels = int(lines.sum())
     ink = steps.keep("ink", np.where(lines, 0.0, ink).astype(np.float32))
     return ink, steps.keep("mask", mask), steps.threshold
@@ -94,7 +95,7 @@ def prepare_image(source: Any, name: str | None = None, *, steps: PipelineSteps 
     steps = steps if steps is not None else PipelineSteps(keep_images=False)
     steps.name = describe_source(source, name)
     ink, mask, threshold = find_ink(source, steps)  # 1-4: read, grey, polarity and lighting, threshold
-    digit_mask = steps.keep("digit_mask", find_digit(mask, steps.name))  # 5: the digit's strokes
+    digit_mask = steps.keep("digit_mask", find_digit(mask, steps.name, ink))  # 5: the digit's strokes
     return normalise_digit(ink, digit_mask, threshold, steps)[..., np.newaxis]  # 6: MNIST's conventions
 
 

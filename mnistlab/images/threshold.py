@@ -6,19 +6,21 @@ import math
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.filters import threshold_otsu
+from skimage.filters import apply_hysteresis_threshold
 
 from mnistlab.images.constants import (
     BLANK_NOISE,
+    HYSTERESIS_LOW,
     INK_FLOOR_NOISE,
     LINE_MAX_THICKNESS,
     LINE_MIN_COVER,
     MAX_TILT_DEGREES,
     MIN_CONTRAST,
+    SEPARATION_NOISE,
     THRESHOLD_RANGE,
 )
 from mnistlab.images.errors import NoDigitError
-from mnistlab.images.measure import noise_level
+from mnistlab.images.measure import noise_level, otsu
 
 
 def threshold_ink(ink: np.ndarray, label: str = "image") -> tuple[np.ndarray, float]:
@@ -26,11 +28,11 @@ def threshold_ink(ink: np.ndarray, label: str = "image") -> tuple[np.ndarray, fl
 
     The threshold is Otsu's, computed among the pixels that rise above the noise floor (so a
     tiny digit on a big page is not drowned by the paper), and kept between a fifth and half
-    of the ink's peak strength.
+    of the ink's peak strength. Faint strokes are added later by :func:`grow_faint_ink`.
     """
     smooth = ndi.gaussian_filter(ink, 1.0) if max(ink.shape) >= 64 else ink
     peak = float(smooth.max())
-    noise = noise_level(ink)
+    noise = _background_noise(ink)
     if peak < MIN_CONTRAST or peak < BLANK_NOISE * noise:
         raise NoDigitError(
             f"{label}: looks blank: nothing stands out from the background (strongest mark "
@@ -39,10 +41,40 @@ def threshold_ink(ink: np.ndarray, label: str = "image") -> tuple[np.ndarray, fl
         )
     floor = max(INK_FLOOR_NOISE * noise, 0.5 * MIN_CONTRAST)
     candidates = ink[ink > floor]
-    threshold = float(threshold_otsu(candidates)) if candidates.size > 10 else floor
+    threshold = otsu(candidates) if candidates.size > 10 else floor
     low, high = THRESHOLD_RANGE
     threshold = min(max(threshold, floor, low * peak), high * peak)
     return ink > threshold, threshold
+
+
+def grow_faint_ink(ink: np.ndarray, mask: np.ndarray, threshold: float, lines: np.ndarray) -> np.ndarray:
+    """The mask plus weaker ink, down to :data:`HYSTERESIS_LOW` of the threshold, connected to it.
+
+    Hysteresis (scikit-image's ``apply_hysteresis_threshold``): the light-grey top bar of a 7
+    whose stem is black, or the faint arc that closes a 9, stays with the digit, while a faint
+    smudge on its own does not. The printed lines removed from the mask (and their soft edges)
+    are kept out, so a line cannot creep back in along its faint edge.
+    """
+    blocked = ndi.binary_dilation(lines, iterations=2) & ~mask if lines.any() else lines
+    seeds_only = np.where(blocked, 0.0, np.where(mask, np.maximum(ink, threshold * 1.001), ink))
+    weak = max(HYSTERESIS_LOW * threshold, INK_FLOOR_NOISE * _background_noise(ink))  # never into the noise
+    grown = apply_hysteresis_threshold(seeds_only, weak, threshold)
+    return grown | mask
+
+
+def _background_noise(ink: np.ndarray) -> float:
+    """The noise of the background: of the whole image, or of its background class alone when ink
+    covers so much of the picture (a digit drawn edge to edge) that it swamps the estimate."""
+    noise = noise_level(ink)
+    split = otsu(ink)
+    quiet, strong = ink[ink <= split], ink[ink > split]
+    if quiet.size == 0 or strong.size == 0 or strong.size < 0.25 * ink.size:
+        return noise
+    quiet_noise = noise_level(quiet)
+    clear = float(np.median(strong) - np.median(quiet))
+    if clear > SEPARATION_NOISE * max(quiet_noise, noise_level(strong), 1e-3):
+        return min(noise, quiet_noise)
+    return noise
 
 
 def _thin_runs(mask: np.ndarray, max_length: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
