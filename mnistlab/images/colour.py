@@ -8,6 +8,7 @@ from PIL import Image
 from mnistlab.images.background import estimate_background
 from mnistlab.images.constants import (
     CHANNEL_ADVANTAGE,
+    COLOUR_ADVANTAGE,
     GREY_CHROMA,
     SCORE_SIZE,
     WORK_SIZE,
@@ -111,19 +112,27 @@ def strongest_grey(image: Image.Image, grey: np.ndarray) -> tuple[np.ndarray, st
     yellow or light-green pen on white, red on green) all but disappears in it, while one of
     the red, green or blue channels still shows it clearly; and a saturated pen on a
     multi-colour gradient is best told apart by its colour distance from the background around
-    it (:func:`colour_distance`). Another view is used only when its :func:`contrast_score` is
-    at least :data:`CHANNEL_ADVANTAGE` times that of brightness.
+    it (:func:`colour_distance`). The colour distance is used when the strongest marks differ
+    from their surround :data:`COLOUR_ADVANTAGE` times more in colour than in brightness; a
+    channel when its :func:`contrast_score` is :data:`CHANNEL_ADVANTAGE` times that of brightness.
     """
     channels = colour_channels(image)
     if not channels:
         return grey, "brightness"
-    views = {**channels, "colour distance": colour_distance(channels)}
     # Scored on small copies: only the ranking matters, and it costs a few milliseconds.
-    scores = {name: contrast_score(limit_size(view, SCORE_SIZE)) for name, view in views.items()}
+    small = {name: limit_size(channel, SCORE_SIZE) for name, channel in channels.items()}
+    small_grey = limit_size(grey, SCORE_SIZE)
+    # Colour distance against brightness's own distance from its background: the same measure, so
+    # ink that differs from its surround in brightness (nearly all ink) scores alike in both.
+    by_colour = tail_strength(colour_distance(small).ravel())
+    by_brightness = tail_strength(np.abs(small_grey - estimate_background(small_grey)).ravel())
+    if by_colour >= COLOUR_ADVANTAGE * by_brightness:
+        return colour_distance(channels), "colour distance"
+    scores = {name: contrast_score(channel) for name, channel in small.items()}
     best = max(scores, key=scores.get)
-    if scores[best] < CHANNEL_ADVANTAGE * contrast_score(limit_size(grey, SCORE_SIZE)):
+    if scores[best] < CHANNEL_ADVANTAGE * contrast_score(small_grey):
         return grey, "brightness"
-    return views[best], best
+    return channels[best], best
 
 
 def working_size(width: int, height: int, max_side: int = WORK_SIZE) -> tuple[int, int]:

@@ -24,6 +24,10 @@ GREY_CHROMA = 0.1
 # A colour channel (or the colour distance) replaces brightness only when the writing stands out
 # at least this many times more clearly in it: brightness is right for nearly every picture.
 CHANNEL_ADVANTAGE = 1.5
+# The colour distance from the local background replaces brightness when the strongest marks stand
+# out 3 times more by colour than by brightness (isoluminant pen on a gradient: 10-60 times; coloured
+# paper, a brown table, blue ink on white: about 1-2 times, where brightness already works).
+COLOUR_ADVANTAGE = 3.0
 
 # ---------------------------------------------------------------- 3. background, lighting and polarity
 
@@ -69,6 +73,10 @@ THRESHOLD_RANGE = (0.2, 0.5)
 # Hysteresis: weak ink down to this fraction of the threshold is kept where it connects to strong
 # ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9).
 HYSTERESIS_LOW = 0.3
+# Faint ink is only added where it is 0.5-2 times as wide as the digit's strokes: a faint pen stroke is
+# as wide as the pen; the printed lines of ruled paper (1-3 px on a page photo) are far thinner and
+# what is left of a shadow far wider.
+FAINT_WIDTH = (0.5, 2.0)
 # Gaps along a stroke (a pen that skipped) are bridged when an end of the stroke points at other ink
 # no farther than this many stroke widths.
 BRIDGE_STROKES = 2.5

@@ -68,7 +68,8 @@ def find_ink(source: Any, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray,
     steps.keep("background", background)
     mask, steps.threshold = threshold_ink(ink, steps.name)  # 4. thresholding and clean-up
     mask, lines = remove_rule_lines(mask)
-    mask = grow_faint_ink(ink, mask, steps.threshold, lines)
+    mask, faint_lines = remove_rule_lines(grow_faint_ink(ink, mask, steps.threshold, lines))
+    lines |= faint_lines
     steps.rule_line_pixels = int(lines.sum())
     ink = steps.keep("ink", np.where(lines, 0.0, ink).astype(np.float32))
     return ink, steps.keep("mask", mask), steps.threshold

@@ -7,9 +7,11 @@ import math
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.filters import apply_hysteresis_threshold
+from skimage.morphology import disk, opening
 
 from mnistlab.images.constants import (
     BLANK_NOISE,
+    FAINT_WIDTH,
     HYSTERESIS_LOW,
     INK_FLOOR_NOISE,
     LINE_MAX_THICKNESS,
@@ -20,7 +22,7 @@ from mnistlab.images.constants import (
     THRESHOLD_RANGE,
 )
 from mnistlab.images.errors import NoDigitError
-from mnistlab.images.measure import noise_level, otsu
+from mnistlab.images.measure import noise_level, otsu, stroke_width
 
 
 def threshold_ink(ink: np.ndarray, label: str = "image") -> tuple[np.ndarray, float]:
@@ -58,8 +60,16 @@ def grow_faint_ink(ink: np.ndarray, mask: np.ndarray, threshold: float, lines: n
     blocked = ndi.binary_dilation(lines, iterations=2) & ~mask if lines.any() else lines
     seeds_only = np.where(blocked, 0.0, np.where(mask, np.maximum(ink, threshold * 1.001), ink))
     weak = max(HYSTERESIS_LOW * threshold, INK_FLOOR_NOISE * _background_noise(ink))  # never into the noise
-    grown = apply_hysteresis_threshold(seeds_only, weak, threshold)
-    return grown | mask
+    added = apply_hysteresis_threshold(seeds_only, weak, threshold) & ~mask
+    # Only faint ink about as wide as the pen: a printed line crossing a stroke is faint too but far
+    # thinner, the leftover of a shadow far wider.
+    width = stroke_width(mask)
+    thin, wide = int(FAINT_WIDTH[0] * width / 2), int(math.ceil(FAINT_WIDTH[1] * width / 2))
+    if thin >= 1 and added.any():
+        added &= ndi.binary_dilation(opening(added, disk(thin)), structure=disk(thin))
+    if added.any():
+        added &= ~ndi.binary_dilation(opening(added, disk(wide)), structure=disk(wide))
+    return mask | added
 
 
 def _background_noise(ink: np.ndarray) -> float:
