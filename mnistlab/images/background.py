@@ -157,6 +157,8 @@ def isolate_page(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     its blurred, shadowed edge would otherwise stay behind as a dark frame that looks like ink.
     Without a page, the image is returned unchanged.
     """
+    if drawing_levels(grey) is not None:
+        return grey, None  # a two-level drawing has no table around it (a fat light 0 could pass for a sheet)
     low, high = np.percentile(grey, [1, 99])
     ring, _ = border_level(grey)
     if ring - low > PAGE_DARK_BORDER * (high - low):
