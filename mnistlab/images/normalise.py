@@ -25,6 +25,31 @@ from mnistlab.images.constants import (
 from mnistlab.images.measure import bounding_box, stroke_width
 
 
+def already_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """The ink as it is when it already follows MNIST's conventions, else ``None``.
+
+    An MNIST digit, or a crop its author already normalised, is 28x28 with the digit in a
+    20-pixel box, its centre of mass near (14, 14) and MNIST-like strokes. Cropping, resizing and
+    re-centring it again could only blur it; it is kept as it is, scaled so its strokes are 1.0.
+    """
+    if ink.shape != (MNIST_SIZE, MNIST_SIZE) or not mask.any():
+        return None
+    top, left, bottom, right = bounding_box(mask)
+    longest = max(bottom - top, right - left)
+    if not BOX_SIZE - 3 <= longest <= BOX_SIZE + 1:
+        return None
+    if (ink[~ndi.binary_dilation(mask, iterations=CROP_PAD)] > 0.1 * ink.max()).any():
+        return None  # other marks around the digit: it needs the full treatment
+    row, col = ndi.center_of_mass(ink)
+    if math.hypot(row - MNIST_CENTRE[0], col - MNIST_CENTRE[1]) > 1.5:
+        return None
+    relative = stroke_width(mask) / longest
+    if not THIN_LIMIT <= relative <= THICK_LIMIT:
+        return None
+    core = float(np.percentile(ink[mask], CORE_PERCENTILE))
+    return np.clip(ink / max(core, 1e-6), 0, 1).astype(np.float32)
+
+
 def crop_digit(ink: np.ndarray, mask: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """``(digit, digit_mask)`` cropped to the digit, ink scaled so stroke cores are 1.0.
 

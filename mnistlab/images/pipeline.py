@@ -13,7 +13,7 @@ from mnistlab.images.colour import limit_size, strongest_grey, to_grey
 from mnistlab.images.constants import MNIST_SIZE
 from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
-from mnistlab.images.normalise import centre_by_mass, crop_digit, fit_box, normalise_stroke
+from mnistlab.images.normalise import already_mnist, centre_by_mass, crop_digit, fit_box, normalise_stroke
 from mnistlab.images.reading import describe_source, read_image
 from mnistlab.images.threshold import grow_faint_ink, remove_rule_lines, threshold_ink
 
@@ -77,6 +77,10 @@ def find_ink(source: Any, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray,
 
 def normalise_digit(ink: np.ndarray, digit_mask: np.ndarray, threshold: float, steps: PipelineSteps) -> np.ndarray:
     """Section 6: the digit's ink as MNIST draws it, a (28, 28) float32 image."""
+    as_it_is = already_mnist(ink, digit_mask)  # MNIST digits and crops already normalised
+    if as_it_is is not None:
+        steps.stroke_action = "already MNIST-like"
+        return steps.keep("centred", as_it_is)
     digit, sub_mask = crop_digit(ink, digit_mask, threshold)
     steps.keep("cropped", digit)
     stroked, steps.stroke_width, steps.stroke_action = normalise_stroke(digit, sub_mask)
