@@ -559,7 +559,7 @@ def test_a_digit_already_in_mnist_format_is_kept_as_it_is(mnist_small):
         steps = images.prepare_steps(digit)
         if steps.stroke_action == "already MNIST-like":
             kept += 1
-            assert similarity(steps.result, digit) > 0.999  # the same pixels, only scaled to white cores
+            assert similarity(steps.result, digit) > 0.99  # the same pixels, only scaled (and clipped) to white cores
     assert kept >= 40  # nearly every MNIST digit; the rest go through the full normalisation
     shifted = np.roll(x_test[0], 5, axis=1)  # off-centre: not MNIST's convention any more
     assert images.prepare_steps(shifted).stroke_action != "already MNIST-like"
