@@ -43,8 +43,8 @@ def already_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     row, col = ndi.center_of_mass(ink)
     if math.hypot(row - MNIST_CENTRE[0], col - MNIST_CENTRE[1]) > 1.5:
         return None
-    relative = stroke_width(mask) / longest
-    if not THIN_LIMIT <= relative <= THICK_LIMIT:
+    crop = (slice(top, bottom), slice(left, right))
+    if normalise_stroke(ink[crop], mask[crop])[2] != "kept":  # measured as for any digit: strokes MNIST-like
         return None
     core = float(np.percentile(ink[mask], CORE_PERCENTILE))
     return np.clip(ink / max(core, 1e-6), 0, 1).astype(np.float32)
