@@ -127,7 +127,8 @@ def digit_likeness(found: list[Component], labels: np.ndarray, ink: np.ndarray |
     """
     height, width = labels.shape
     indices = [c.index for c in found]
-    distance = ndi.distance_transform_edt(np.pad(labels > 0, 1))[1:-1, 1:-1]
+    # A chamfer distance is plenty for ranking, and several times faster than the Euclidean one.
+    distance = ndi.distance_transform_cdt(np.pad(labels > 0, 1), metric="chessboard")[1:-1, 1:-1].astype(float)
     mean_depth = dict(zip(indices, np.atleast_1d(ndi.mean(distance, labels, indices)), strict=True))
     centres = dict(zip(indices, ndi.center_of_mass(labels > 0, labels, indices), strict=True))
     strength = (dict(zip(indices, np.atleast_1d(ndi.mean(ink, labels, indices)), strict=True))
