@@ -1,0 +1,121 @@
+"""Measure the pipeline on the failure classes of real pictures, drawn from MNIST test digits.
+
+Each class turns MNIST test digits (indices 5000 on, away from the first 2,000 other benchmarks use)
+into the kind of picture real users send: a digit beside a UI label and a scribble (distractor), a
+saturated digit on a colour gradient (gradient), a faint upper part and a pen skip (faint), a fat
+digit filling a 28x28 canvas edge to edge (edge), a 1-px skeleton on a 28x28 canvas (thin). It
+prints top-1 and accepted share per class, and prepare_image's median time. Run::
+
+    nice -n 10 python benchmarks/image_classes.py [N] [CLASSES] [MODEL]
+
+N digits per class (default 100), CLASSES comma-separated (default all), MODEL a .keras file
+(default: the course's default model).
+"""
+import sys
+import time
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage as ndi
+from skimage.morphology import skeletonize
+
+from mnistlab import data, images, inference
+
+
+def big(digit, size):
+    return np.asarray(Image.fromarray(digit).resize((size, size), Image.LANCZOS), np.float32).clip(0, 255) / 255
+
+def distractor(digit, rng):
+    canvas = np.full((420, 420), 1.0, np.float32)
+    ink = big(digit, 300)
+    y, x = rng.integers(40, 90, 2)
+    canvas[y:y+300, x:x+300] -= 0.9 * ink
+    img = Image.fromarray((canvas.clip(0, 1) * 255).astype(np.uint8)).convert("RGB")
+    d = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=22)
+    d.text((8, 6), "Predict", fill=(30, 60, 200), font=font)
+    pts = [(300 + 10 * k, 395 + 8 * np.sin(k + rng.random())) for k in range(11)]
+    d.line(pts, fill=(40, 40, 40), width=3)
+    return np.asarray(img)
+
+def gradient(digit, rng):
+    pairs = [((40, 200, 60), (240, 230, 40)), ((40, 210, 220), (250, 140, 30)), ((250, 120, 180), (120, 140, 250))]
+    c1, c2 = (np.array(c, np.float32) for c in pairs[rng.integers(len(pairs))])
+    t = np.linspace(0, 1, 320)[None, :, None]
+    angle = rng.random()
+    yy, xx = np.mgrid[0:320, 0:320] / 320
+    t = (angle * xx + (1 - angle) * yy)[..., None]
+    bg = c1 * (1 - t) + c2 * t
+
+    def lum(c):
+        return c @ np.array([0.299, 0.587, 0.114])
+
+    inks = [np.array(c, np.float32) for c in [(200, 30, 200), (40, 60, 230), (230, 30, 30), (30, 160, 30)]]
+    ink_c = inks[rng.integers(len(inks))]
+    target = float(lum(bg.reshape(-1, 3)).mean())
+    ink_c = np.clip(ink_c * target / max(lum(ink_c), 1), 0, 255)
+    ink = np.zeros((320, 320), np.float32)
+    ink[40:280, 40:280] = big(digit, 240)
+    rgb = bg * (1 - ink[..., None]) + ink_c * ink[..., None]
+    return rgb.round().clip(0, 255).astype(np.uint8)
+
+def faint(digit, rng):
+    ink = big(digit, 280)
+    rows = np.flatnonzero(ink.max(1) > 0.3)
+    top, bottom = rows[0], rows[-1]
+    cut = top + int(0.4 * (bottom - top))
+    ink[:cut] *= 0.22  # a light-grey upper part
+    # a pen skip: a band across the digit's middle
+    yy, xx = np.mgrid[0:280, 0:280]
+    band = np.abs((yy - 0.62 * 280) + 0.3 * (xx - 140)) < 6
+    ink[band] = 0
+    canvas = np.full((340, 340), 0.96, np.float32)
+    canvas[30:310, 30:310] -= 0.9 * ink
+    return (canvas.clip(0, 1) * 255).astype(np.uint8)
+
+def edge(digit, rng):
+    fat = ndi.grey_dilation(digit, size=(3, 3))
+    top, left, bottom, right = images.bounding_box(fat > 60)
+    crop = fat[top:bottom, left:right]
+    w = max(4, min(28, round(28 * crop.shape[1] / crop.shape[0])))
+    out = np.zeros((28, 28), np.uint8)
+    out[:, (28 - w) // 2:(28 - w) // 2 + w] = np.asarray(Image.fromarray(crop).resize((w, 28), Image.BILINEAR))
+    return out if rng.random() < 0.5 else 255 - out
+
+def thin(digit, rng):
+    skel = skeletonize(digit > 100)
+    out = (skel * 255).astype(np.uint8)
+    return out if rng.random() < 0.5 else 255 - out
+
+CLASSES = {"distractor": distractor, "gradient": gradient, "faint": faint, "edge": edge, "thin": thin}
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    which = sys.argv[2].split(",") if len(sys.argv) > 2 else list(CLASSES)
+    model = inference.load_model(sys.argv[3]) if len(sys.argv) > 3 else inference.load_default_model()
+    pred = inference.Predictor(model)
+    _, (x, y) = data.load_mnist()
+    idx = np.arange(5000, 5000 + n)
+    base = pred.probabilities(data.to_cnn_input(x[idx])).argmax(1)
+    print(f"model on the raw MNIST digits: {np.mean(base == y[idx]):.1%}")
+    for name in which:
+        rng = np.random.default_rng(0)
+        right = acc = blank = 0
+        secs = []
+        for i in idx:
+            picture = CLASSES[name](x[i], rng)
+            t = time.perf_counter()
+            try:
+                p = images.prepare_image(picture)
+            except images.NoDigitError:
+                blank += 1
+                continue
+            secs.append(time.perf_counter() - t)
+            r = pred.predict_prepared(p)
+            right += r.top3[0][0] == y[i]
+            acc += r.is_digit
+        print(f"{name:11} top-1 {right / n:.1%}  accepted {acc / n:.1%}  refused {blank}  "
+              f"p50 {np.median(secs) * 1000:.0f} ms")
+
+if __name__ == "__main__":
+    main()

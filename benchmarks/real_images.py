@@ -1,0 +1,119 @@
+"""Measure the user-image pipeline on real pictures people made: accuracy, accepted share, latency.
+
+The pictures are a development set of real user images (``real_digits``: drawings, phone photos,
+scans and pre-processed crops from public repositories, with a ``labels.csv`` of file, label,
+kind and source_repo). They are third-party files: they are read where they are, never copied
+into the project. Where the folder is missing the benchmark says so and exits cleanly.
+
+Run (from the repository root; nice'd because others share the machine)::
+
+    nice -n 10 python benchmarks/real_images.py [FOLDER] [--model PATH] [--misses]
+
+FOLDER defaults to ``$MNISTLAB_REAL_DIGITS``, else ``../shared/real_digits`` next to the repository.
+Without ``--model`` it uses the course's default model (``training.load_or_train_default``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from mnistlab import config, inference
+from mnistlab import images as pipeline
+
+
+def default_folder() -> Path:
+    """``$MNISTLAB_REAL_DIGITS``, else ``../shared/real_digits`` relative to the repository."""
+    return Path(os.environ.get("MNISTLAB_REAL_DIGITS") or config.repo_root().parent / "shared" / "real_digits")
+
+
+def read_rows(folder: Path) -> list[dict]:
+    with open(folder / "labels.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def run(predictor: inference.Predictor, folder: Path, rows: list[dict]) -> list[dict]:
+    """One result per picture: the label, the top-1 guess, whether it was accepted, prepare time."""
+    results = []
+    for row in rows:
+        path = folder / row["file"]
+        start = time.perf_counter()
+        try:
+            prepared = pipeline.prepare_image(path)
+        except pipeline.NoDigitError as error:
+            prepared, status = None, f"not-a-digit: {error}"
+        except pipeline.ImageError as error:
+            prepared, status = None, f"error: {error}"
+        seconds = time.perf_counter() - start
+        if prepared is not None:
+            prediction = predictor.predict_prepared(prepared, row["file"])
+            top = prediction.top3[0][0]
+            accepted = prediction.is_digit
+            status = prediction.status if not accepted else f"{prediction.confidence:.0%}"
+        else:
+            top, accepted = None, False
+        results.append({**row, "top": top, "right": top == int(row["label"]), "accepted": accepted,
+                        "status": status, "seconds": seconds})
+    return results
+
+
+def table(results: list[dict], key: str, title: str) -> None:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for result in results:
+        groups[result[key]].append(result)
+    print(f"\n## By {title}\n")
+    print(f"| {title} | n | top-1 | accepted | accepted and right |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in sorted(groups, key=lambda g: (-len(groups[g]), g)):
+        print(row_text(name, groups[name]))
+    print(row_text("**all**", results))
+
+
+def row_text(name: str, group: list[dict]) -> str:
+    right = sum(r["right"] for r in group)
+    accepted = [r for r in group if r["accepted"]]
+    accepted_right = sum(r["right"] for r in accepted)
+    share = f"{accepted_right / len(accepted):.1%}" if accepted else "n/a"
+    return (f"| {name} | {len(group)} | {right / len(group):.1%} | {len(accepted) / len(group):.1%} | "
+            f"{share} ({accepted_right}/{len(accepted)}) |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=None,
+                        help="folder with labels.csv and the pictures (default: $MNISTLAB_REAL_DIGITS "
+                             "or ../shared/real_digits)")
+    parser.add_argument("--model", help="a saved Keras model (default: the course's default model)")
+    parser.add_argument("--misses", action="store_true", help="list every picture read wrong or refused")
+    args = parser.parse_args()
+    folder = (args.folder or default_folder()).expanduser()
+    if not (folder / "labels.csv").is_file():
+        print(f"No real-picture set at {folder} (no labels.csv): skipped. Pass the folder or set "
+              f"MNISTLAB_REAL_DIGITS.")
+        return 0
+    model = inference.load_model(args.model) if args.model else inference.load_default_model()
+    predictor = inference.Predictor(model)
+    rows = read_rows(folder)
+    results = run(predictor, folder, rows)
+    print(f"# Real pictures: {folder} ({len(results)} pictures)")
+    table(results, "kind", "kind")
+    table(results, "source_repo", "repository")
+    latency = sorted(r["seconds"] for r in results)
+    print(f"\nprepare_image per picture (read + pipeline): p50 {statistics.median(latency) * 1000:.1f} ms, "
+          f"p90 {latency[int(0.9 * (len(latency) - 1))] * 1000:.1f} ms (machine shared; quote ratios)")
+    wrong = [r for r in results if not r["right"] or not r["accepted"]]
+    if args.misses and wrong:
+        print("\n## Wrong or not accepted\n")
+        for r in wrong:
+            print(f"- {r['file']} ({r['kind']}): label {r['label']}, top-1 {r['top']}, {r['status']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The pipeline's tuned numbers in one place, each with the reason or the measurement behind it."""
+
+# ---------------------------------------------------------------- MNIST's conventions (the target)
+
+MNIST_SIZE = 28  # output field
+BOX_SIZE = 20  # MNIST digits are size-normalised into a 20x20 box, keeping their aspect ratio
+MNIST_CENTRE = (14.0, 14.0)  # where MNIST puts the centre of mass (row, column)
+
+# ---------------------------------------------------------------- 1. reading
+
+MAX_PIXELS = 50_000_000  # refuse anything bigger before decoding it (decompression bombs)
+MAX_FILE_BYTES = 100 * 1024 * 1024
+SUPPORTED_FORMATS = "PNG, JPEG, GIF, BMP, TIFF or WebP"
+# Phone cameras save MPO files: a JPEG plus a second, smaller preview frame. Not an animation:
+# the first frame is the photo.
+STILL_MULTI_FRAME_FORMATS = ("MPO",)
+
+# ---------------------------------------------------------------- 2. colour and grey
+
+WORK_SIZE = 1024  # longest side the pipeline works at: a digit needs far fewer pixels than a phone gives
+SCORE_SIZE = 256  # channels are ranked on copies this small: only the ranking matters, and it is fast
+# A colour image whose 99th percentile of (max - min channel) stays below this is grey in practice.
+GREY_CHROMA = 0.1
+# A colour channel (or the colour distance) replaces brightness only when the writing stands out
+# at least this many times more clearly in it: brightness is right for nearly every picture.
+CHANNEL_ADVANTAGE = 1.5
+# The colour distance from the local background replaces brightness when the strongest marks stand
+# out 3 times more by colour than by brightness (isoluminant pen on a gradient: 10-60 times; coloured
+# paper, a brown table, blue ink on white: about 1-2 times, where brightness already works).
+COLOUR_ADVANTAGE = 3.0
+
+# ---------------------------------------------------------------- 3. background, lighting and polarity
+
+COARSE_CELLS = 48  # the background is estimated on a copy this small (cheap; strokes vanish in it)
+BACKGROUND_WINDOW = 0.4  # closing/opening window, as a fraction of the image: wider than any stroke
+POLARITY_WINDOW = 0.5  # median window for the polarity vote: a shadow or table edge is background
+TAIL_FRACTION = 0.005  # "the strongest marks": the top 0.5 % of deviations (a thin digit is ~1-3 % ink)
+BORDER_BAND = 0.03  # the outer ring used as the canvas colour: 3 % of the short side
+# The ring is a canvas when its spread is under 10 % of the image's range and it sits within 15 %
+# of one end of it (measured on the sample drawings and scans).
+RING_FLAT, RING_END = 0.1, 0.15
+# A two-level drawing or clean scan: at least 90 % of the pixels lie within 10 % of the range from
+# the darkest or the lightest level (drawings and binarised scans: 95-100 %; phone photos: far less).
+# On a small canvas the antialiased edges are a large share of the pixels (MNIST digits: 75-90 %
+# near an end), so up to SMALL_CANVAS px the share asked for is lower.
+DRAWING_BAND, DRAWING_SHARE = 0.1, 0.9
+SMALL_CANVAS, SMALL_DRAWING_SHARE = 64, 0.7
+BLUR_SIGMA = 0.7  # paper grain and sensor noise on big images; a 1-px line survives it
+BLUR_MIN_SIDE = 200  # smaller images are drawings or crops: nothing to smooth
+MIN_PAPER = 0.1  # Weber contrast divides by the paper brightness; a black shadow must not explode it
+
+# Sheet on a darker table (find_page): a page covers >= 15 % of the picture, touches under half the
+# border, is >= 0.2 brighter than its surround, and is >= 90 % of its convex hull (a sheet is convex,
+# even in perspective). Its writing covers <= 20 % of it and is stroke-like (width <= 0.35 of its
+# extent); open paper is >= 10 % of the short side and >= 2 stroke widths wide (sample photos: 3-9
+# stroke widths; fat MNIST 8s with slit loops: 0.7-0.9).
+PAGE_MIN_AREA, PAGE_MAX_BORDER, PAGE_MIN_STEP, PAGE_CONVEXITY = 0.15, 0.5, 0.2, 0.9
+PAGE_MAX_WRITING, PAGE_MAX_BLOB_WIDTH, PAGE_MIN_OPEN, PAGE_OPEN_STROKES = 0.2, 0.35, 0.1, 2.0
+PAGE_DARK_BORDER = 0.3  # a page is only looked for when the border sits in the darkest 30 % of the range
+PAGE_MARGIN = 0.02  # the sheet's shadowed edge is trimmed by 2 % of the image size
+
+# ---------------------------------------------------------------- 4. thresholding and clean-up
+
+MIN_CONTRAST = 0.08  # ink weaker than this (on a 0..1 grey scale) is not ink: the image is blank
+BLANK_NOISE = 6.0  # ... and so is a "strongest mark" within 6 noise standard deviations
+# Ink covering most of a drawing inflates the noise estimate of the whole image; the background's own
+# noise is used when the ink stands this many noise SDs clear of it (a noise-only photo: 1-3).
+SEPARATION_NOISE = 10.0
+INK_FLOOR_NOISE = 4.0  # Otsu runs on pixels above 4 noise SDs, so a small digit is not drowned by paper
+# The high threshold stays between 20 % and 50 % of the ink's peak: a faint digit still gets a cut
+# below its strokes, a bold one is not cut through its antialiased edges.
+THRESHOLD_RANGE = (0.2, 0.5)
+# Hysteresis: weak ink down to this fraction of the threshold is kept where it connects to strong
+# ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9).
+HYSTERESIS_LOW = 0.3
+# Faint ink is only added where it is 0.5-2 times as wide as the digit's strokes: a faint pen stroke is
+# as wide as the pen; the printed lines of ruled paper (1-3 px on a page photo) are far thinner and
+# what is left of a shadow far wider.
+FAINT_WIDTH = (0.5, 2.0)
+# Gaps along a stroke (a pen that skipped) are bridged when an end of the stroke points at other ink
+# no farther than this many stroke widths.
+BRIDGE_STROKES = 2.5
+
+MAX_TILT_DEGREES = 6.0  # ruled lines tilted more than this (a very skewed photo) are not looked for
+# A line must show as a thin run in this fraction of the columns at least: the rest may be hidden where
+# the writing touches it (a 1 written along a line of squared paper).
+LINE_MIN_COVER = 0.3
+LINE_MAX_THICKNESS = 0.02  # a printed line is at most 2 % of the image tall (pens are thicker)
+
+# ---------------------------------------------------------------- 5. finding the digit
+
+SPECK_FRACTION = 0.03  # blobs under 3 % of the biggest are specks
+SPECK_SIDE = 0.004  # ... and so are blobs under (0.4 % of the image side)^2 pixels
+GROUP_REACH = 0.5  # strokes within half the digit's size belong to it (a 5's flag, a 4's bar)
+# Digit-likeness (digit.digit_likeness). Strokes of MNIST digits are 0.07-0.23 of the digit's size;
+# past FILLED_STROKE a blob is a blot or a filled button. Digits are rarely wider than tall (MNIST:
+# width/height under 1.4 for 99 % of them); words, scribbles and colour boundaries are.
+FILLED_STROKE = 0.35
+WIDE_MARK = 1.6
+BORDER_PENALTY = 0.5  # page edges and UI bars touch the border; an edge-to-edge digit still can win
+EDGE_CONTACT = 0.3  # touching the border along 30 % of its length: it runs along the edge (a page edge)
+GROUP_MIN_STRENGTH = 0.3  # a mark under 30 % of the digit's ink strength is not one of its strokes
+
+# ---------------------------------------------------------------- 6. MNIST normalisation
+
+CROP_PAD = 2  # antialiased edges kept around the digit's mask
+CORE_PERCENTILE = 75  # stroke cores: the 75th percentile of the ink under the mask becomes 1.0
+STROKE_MIN_PIXELS = 64  # crops smaller than this are upsampled before their strokes are measured
+# Stroke width relative to the digit's longest side (see stroke_width), measured through this
+# pipeline on MNIST test digits: median 0.12, 1st-99th percentile 0.072-0.229. Only strokes
+# clearly outside that range are redrawn, so clean MNIST-like input is left alone.
+MNIST_STROKE = 0.12
+# Thinner than THIN_LIMIT gets thickened to THIN_TARGET: below MNIST's 1st percentile, so a 1-px
+# line on a 28x28 canvas (1/20 = 0.05 of the digit) is drawn as MNIST would draw it.
+THIN_LIMIT, THIN_TARGET = 0.07, 0.12
+THICK_LIMIT, THICK_TARGET = 0.26, 0.16  # thicker than this gets thinned to the target
+THINNED_KEEP = 0.15  # thinning that leaves less than 15 % of the ink destroyed the digit: undo it
+
+DARK_ON_LIGHT = "dark-on-light"
+LIGHT_ON_DARK = "light-on-dark"

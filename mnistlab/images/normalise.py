@@ -1,0 +1,147 @@
+"""Section 6, MNIST normalisation: crop, stroke width, the 20-pixel box and the centre of mass in 28x28."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage as ndi
+
+from mnistlab.images.constants import (
+    BOX_SIZE,
+    CORE_PERCENTILE,
+    CROP_PAD,
+    HYSTERESIS_LOW,
+    MNIST_CENTRE,
+    MNIST_SIZE,
+    STROKE_MIN_PIXELS,
+    THICK_LIMIT,
+    THICK_TARGET,
+    THIN_LIMIT,
+    THIN_TARGET,
+    THINNED_KEEP,
+)
+from mnistlab.images.measure import bounding_box, stroke_width
+
+
+def already_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """The ink as it is when it already follows MNIST's conventions, else ``None``.
+
+    An MNIST digit, or a crop its author already normalised, is 28x28 with the digit in a
+    20-pixel box, its centre of mass near (14, 14) and MNIST-like strokes. Cropping, resizing and
+    re-centring it again could only blur it; it is kept as it is, scaled so its strokes are 1.0.
+    """
+    if ink.shape != (MNIST_SIZE, MNIST_SIZE) or not mask.any():
+        return None
+    top, left, bottom, right = bounding_box(mask)
+    longest = max(bottom - top, right - left)
+    if not BOX_SIZE - 3 <= longest <= BOX_SIZE + 1:
+        return None
+    if (ink[~ndi.binary_dilation(mask, iterations=CROP_PAD)] > 0.1 * ink.max()).any():
+        return None  # other marks around the digit: it needs the full treatment
+    row, col = ndi.center_of_mass(ink)
+    if math.hypot(row - MNIST_CENTRE[0], col - MNIST_CENTRE[1]) > 1.5:
+        return None
+    crop = (slice(top, bottom), slice(left, right))
+    if normalise_stroke(ink[crop], mask[crop])[2] != "kept":  # measured as for any digit: strokes MNIST-like
+        return None
+    core = float(np.percentile(ink[mask], CORE_PERCENTILE))
+    return np.clip(ink / max(core, 1e-6), 0, 1).astype(np.float32)
+
+
+def crop_digit(ink: np.ndarray, mask: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(digit, digit_mask)`` cropped to the digit, ink scaled so stroke cores are 1.0.
+
+    Only ink connected to the digit's mask (grown by 2 pixels to keep antialiased edges) is
+    kept: other marks inside the box are blanked. Each stroke is scaled by the strongest ink
+    around it, not by the digit's overall strength, so a faint part of a stroke (kept by the
+    hysteresis threshold) comes out as white as the rest, as in MNIST.
+    """
+    top, left, bottom, right = bounding_box(mask)
+    pad = CROP_PAD
+    top, left = max(0, top - pad), max(0, left - pad)
+    bottom, right = min(mask.shape[0], bottom + pad), min(mask.shape[1], right + pad)
+    sub_mask = mask[top:bottom, left:right]
+    near = ndi.binary_dilation(sub_mask, iterations=pad)
+    sub_ink = np.where(near, ink[top:bottom, left:right], 0.0)
+    core = float(np.percentile(sub_ink[sub_mask], CORE_PERCENTILE)) if sub_mask.any() else 1.0
+    reach = 2 * int(math.ceil(stroke_width(sub_mask))) + 1  # a stroke's own strongest ink is this close
+    level = np.clip(ndi.maximum_filter(np.where(sub_mask, sub_ink, 0.0), size=reach), HYSTERESIS_LOW * threshold, core)
+    edge = 0.5 * threshold * level / max(core, 1e-6)  # half the threshold, scaled with the stroke's strength
+    digit = np.clip((sub_ink - edge) / np.maximum(level - edge, 1e-6), 0, 1)
+    if (digit > 0).any():  # trim the margin again: the box must hold the digit, not the padding
+        top, left, bottom, right = bounding_box(digit > 0)
+        digit, sub_mask = digit[top:bottom, left:right], sub_mask[top:bottom, left:right]
+    return digit.astype(np.float32), sub_mask
+
+
+def normalise_stroke(digit: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float, str]:
+    """``(digit, relative_width, action)``: strokes far from MNIST's width redrawn nearer to it.
+
+    The width is measured relative to the digit's longest side (MNIST: 0.12). Below
+    :data:`THIN_LIMIT` (a one-pixel line on a big canvas) the strokes are grown to
+    :data:`THIN_TARGET`; above :data:`THICK_LIMIT` (a fat marker) they are eroded to
+    :data:`THICK_TARGET`; in between the image is left as it is. Small crops are upsampled
+    first so the distance transform has pixels to work with.
+    """
+    original = digit
+    longest = max(digit.shape)
+    if longest < STROKE_MIN_PIXELS:
+        factor = int(math.ceil(STROKE_MIN_PIXELS / longest))
+        digit = np.clip(ndi.zoom(digit, factor, order=1), 0, 1)
+        mask = digit > 0.5
+        if not mask.any():
+            mask = digit > 0.5 * digit.max()
+        longest = max(digit.shape)
+    width = stroke_width(mask)
+    relative = width / longest
+    if relative < THIN_LIMIT:
+        radius = (THIN_TARGET * longest - width) / 2
+        pad = int(math.ceil(radius)) + 2
+        padded = np.pad(mask, pad)
+        distance = ndi.distance_transform_edt(~padded)
+        grown = np.clip(radius + 1 - distance, 0, 1).astype(np.float32)
+        return _trim(grown), relative, "thickened"
+    if relative > THICK_LIMIT:
+        radius = (width - THICK_TARGET * longest) / 2
+        distance = ndi.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+        thinned = np.clip(distance - radius, 0, 1).astype(np.float32)
+        # Keep the centre line everywhere, so parts thinner than the erosion (a 9's tail) survive.
+        ridge = mask & (distance >= ndi.maximum_filter(distance, size=3))
+        thinned = np.maximum(thinned, ridge.astype(np.float32))
+        if thinned.sum() >= THINNED_KEEP * mask.sum():
+            return _trim(thinned), relative, "thinned"
+    return original, relative, "kept"
+
+
+def _trim(image: np.ndarray) -> np.ndarray:
+    if not (image > 0).any():
+        return image
+    top, left, bottom, right = bounding_box(image > 0)
+    return image[top:bottom, left:right]
+
+
+def fit_box(digit: np.ndarray, box: int = BOX_SIZE) -> np.ndarray:
+    """Resize so the longest side is ``box`` pixels, keeping the aspect ratio (antialiased)."""
+    height, width = digit.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(digit.astype(np.float32)).resize(size, Image.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
+
+
+def centre_by_mass(small: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
+    """Place in a ``size`` x ``size`` field with the centre of mass at MNIST's (14, 14)."""
+    height, width = small.shape
+    field_ = np.zeros((size, size), dtype=np.float32)
+    top, left = (size - height) // 2, (size - width) // 2
+    field_[top:top + height, left:left + width] = small
+    if small.sum() <= 0:
+        return field_
+    row, col = ndi.center_of_mass(field_)
+    shift_r = int(round(MNIST_CENTRE[0] - row))
+    shift_c = int(round(MNIST_CENTRE[1] - col))
+    shift_r = int(np.clip(shift_r, -top, size - height - top))  # never push ink off the field
+    shift_c = int(np.clip(shift_c, -left, size - width - left))
+    return np.roll(field_, (shift_r, shift_c), axis=(0, 1))
