@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mnistlab-installed
 NOTEBOOKS := notebooks
 
-.PHONY: setup lab test lint unit notebooks data student clean
+.PHONY: setup lab test lint unit notebooks student-notebooks data student clean
 
 setup: $(STAMP)
 
@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 data: setup
 	$(BIN)/python -m mnistlab.data
 
+# Docker images and many cloud notebooks run as root, where Jupyter refuses to start without --allow-root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: setup data
-	$(BIN)/jupyter lab $(NOTEBOOKS)
+	$(BIN)/jupyter lab $(NOTEBOOKS) $(ROOT_FLAG)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -35,9 +38,15 @@ unit: setup data
 notebooks: setup data
 	MNISTLAB_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
-test: lint unit notebooks
+# The student copies run top to bottom too: every self-check must print ❌ ("not done yet"), none may
+# pass untouched, and no cell may raise (mnistlab/exercises/pytest_plugin.py and grading.py).
+student-notebooks: student data
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env --student-copies build/student
+
+test: lint unit notebooks student-notebooks
 
 student: setup
+	rm -rf build/student
 	$(BIN)/python -m mnistlab student --out build/student
 
 clean:

@@ -33,7 +33,7 @@ def test_notebook_is_clean_and_follows_the_template(path):
     numbered = [h for h in headings if re.match(r"## \d+\. ", h)]
     assert len(numbered) >= 3, "numbered sections '## 1. ...'"
     assert headings[-2:] == ["## Summary", "## Exercises"], "a Summary, then the Exercises last"
-    assert exercises.count_exercises(notebook) >= 3, "at least three exercises with marked solutions"
+    assert exercises.count_exercises(notebook) >= 4, "at least four exercises with marked solutions"
     sources = "\n".join(c.source for c in code)
     assert "sys.path" not in sources, "notebooks import mnistlab; they never patch sys.path"
     assert "mnistlab.exercises" in sources or "from mnistlab import" in sources

@@ -19,15 +19,15 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from mnistlab import exercises
+    from mnistlab.exercises import student
 
     missing = [path for path in args.notebooks if not path.is_file()]
     if missing:
         print(f"error: no such notebook: {', '.join(map(str, missing))}", file=sys.stderr)
         return 1
     try:
-        written = exercises.write_student_copies(args.notebooks or None, args.out)
-    except (exercises.SolutionMarkerError, FileNotFoundError) as error:
+        written = student.write_student_copies(args.notebooks or None, args.out)
+    except (student.SolutionMarkerError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     for path in written:

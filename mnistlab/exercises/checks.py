@@ -1,0 +1,255 @@
+"""Self-checks for learners: each prints ✅ or ❌ with why and a hint, returns True/False and never raises."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+PASS_MARK = "✅"
+FAIL_MARK = "❌"
+NOT_DONE = "not done yet: replace the `...` with your answer and run the cell above again"
+
+
+# --------------------------------------------------------------------------- reporting
+# Every check ends in exactly one of these, so a learner always sees one line saying what happened.
+# Checks never raise: "Run All" on a student copy must reach the last cell and show one ❌ per exercise.
+
+
+def passed(what: str, note: str | None = None) -> bool:
+    """Print the ✅ line (with an optional explanation) and return True."""
+    print(f"{PASS_MARK} {what}: correct!" + (f" {note}" if note else ""))
+    return True
+
+
+def failed(what: str, problem: str, hint: str | None = None) -> bool:
+    """Print the ❌ line with the problem (and a hint) and return False."""
+    message = f"{FAIL_MARK} {what}: {problem}"
+    if hint:
+        message += f"\n💡 Hint: {hint}"
+    print(message)
+    return False
+
+
+def not_done(what: str, hint: str | None = None) -> bool:
+    """The answer is still the student copy's placeholder."""
+    return failed(what, NOT_DONE, hint)
+
+
+def report(
+    ok: bool, what: str, problem: str = "not right yet", hint: str | None = None, note: str | None = None
+) -> bool:
+    """``passed`` when ``ok``, else ``failed`` with ``problem`` and ``hint``."""
+    return passed(what, note) if ok else failed(what, problem, hint)
+
+
+def is_missing(answer: object) -> bool:
+    """True for the placeholders a student copy leaves: ``...`` (and ``None``, a common first try)."""
+    return answer is None or answer is Ellipsis
+
+
+def describe_error(error: BaseException) -> str:
+    """A one-line account of an exception raised by the learner's code."""
+    text = str(error).strip().split("\n")[0]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# --------------------------------------------------------------------------- generic checks
+
+
+def check(
+    answer: object,
+    predicate: Callable[[Any], bool] | bool,
+    what: str,
+    problem: str | Callable[[Any], str] | None = None,
+    hint: str | None = None,
+) -> bool:
+    """Pass when ``predicate(answer)`` is true; ``problem`` (text, or a function of the answer) says why not."""
+    if is_missing(answer):
+        return not_done(what, hint)
+    try:
+        ok = bool(predicate(answer) if callable(predicate) else predicate)
+    except Exception as error:  # a wrong type of answer makes the test itself fail: say so, don't crash
+        return failed(what, f"your answer could not be checked ({describe_error(error)})", hint)
+    if ok:
+        return passed(what)
+    if callable(problem):
+        try:
+            problem = problem(answer)
+        except Exception:
+            problem = None
+    return failed(what, problem or "not right yet", hint)
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def check_equal(answer: object, expected: object, what: str, hint: str | None = None) -> bool:
+    """Pass when ``answer == expected`` (numbers, strings, tuples; arrays compare element by element)."""
+    if is_missing(answer):
+        return not_done(what, hint)
+    try:
+        if isinstance(answer, np.ndarray) or isinstance(expected, np.ndarray):
+            same = np.shape(answer) == np.shape(expected) and bool(np.all(np.asarray(answer) == expected))
+        else:
+            same = bool(answer == expected)
+    except Exception as error:
+        return failed(what, f"your answer could not be compared ({describe_error(error)})", hint)
+    if same:
+        return passed(what)
+    numbers = (int, float, np.integer, np.floating)
+    if isinstance(answer, str) != isinstance(expected, str) or (
+        isinstance(expected, numbers) and not isinstance(answer, numbers)
+    ):
+        return failed(what, f"got {answer!r}, a {_type_name(answer)}; expected a {_type_name(expected)}", hint)
+    return failed(what, f"got {answer!r}, which is not the expected value", hint)
+
+
+def check_shape(answer: object, expected_shape: Iterable[int | None], what: str, hint: str | None = None) -> bool:
+    """Pass when ``answer`` has ``expected_shape`` (``None`` in the shape matches any size)."""
+    if is_missing(answer):
+        return not_done(what, hint)
+    expected_shape = tuple(expected_shape)
+    try:
+        shape = tuple(np.shape(answer))
+    except Exception as error:
+        return failed(what, f"your answer has no shape ({describe_error(error)})", hint)
+    matches = len(shape) == len(expected_shape) and all(
+        want is None or want == got for want, got in zip(expected_shape, shape, strict=True)
+    )
+    wanted = "(" + ", ".join("any" if size is None else str(size) for size in expected_shape) + ")"
+    return report(matches, what, f"shape is {shape}, expected {wanted}", hint)
+
+
+def check_array(
+    answer: object,
+    expected: object,
+    what: str,
+    hint: str | None = None,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> bool:
+    """Pass when ``answer`` has the shape and (within tolerance) the values of ``expected``."""
+    if is_missing(answer):
+        return not_done(what, hint)
+    expected = np.asarray(expected, dtype=float)
+    try:
+        actual = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError) as error:
+        return failed(what, f"expected an array of numbers, got a {_type_name(answer)} ({describe_error(error)})", hint)
+    if actual.shape != expected.shape:
+        return failed(what, f"shape is {actual.shape}, expected {expected.shape}", hint)
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol)
+    if close.all():
+        return passed(what)
+    first = tuple(int(i) for i in np.argwhere(~close)[0])
+    location = f"index {first}" if first else "the value"
+    return failed(
+        what,
+        f"{int((~close).sum())} of {expected.size} values differ from the expected ones "
+        f"(the first at {location}: you have {actual[first]:.6g})",
+        hint,
+    )
+
+
+def check_between(answer: object, low: float, high: float, what: str, hint: str | None = None) -> bool:
+    """Pass when ``answer`` is a number with ``low <= answer <= high``."""
+    if is_missing(answer):
+        return not_done(what, hint)
+    if isinstance(answer, bool | str):
+        return failed(what, f"expected a number, got a {_type_name(answer)} ({answer!r})", hint)
+    try:
+        value = float(answer)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return failed(what, f"expected a number, got a {_type_name(answer)}", hint)
+    return report(low <= value <= high, what, f"{value:g} is not the value this exercise asks for", hint)
+
+
+def _normalise_choice(answer: object) -> str:
+    return str(answer).strip().strip("()").strip(".").strip().lower()
+
+
+def check_choice(
+    answer: object,
+    correct: str,
+    options: Mapping[str, str],
+    what: str,
+    why: Mapping[str, str] | None = None,
+    hint: str | None = None,
+) -> bool:
+    """Multiple choice: pass when ``answer`` names ``correct``; a wrong pick is told why it is wrong.
+
+    ``options`` maps each letter to its text, ``why`` maps letters to explanations (the correct one's
+    explanation is printed with the ✅, a wrong one's with the ❌).
+    """
+    why = why or {}
+    letters = ", ".join(f"'{letter}'" for letter in options)
+    if is_missing(answer):
+        return not_done(what, hint or f"store one of {letters} as a string")
+    choice = _normalise_choice(answer)
+    if choice not in options:
+        return failed(what, f"{answer!r} is not one of the options {letters}", hint)
+    if choice == correct:
+        return passed(what, why.get(correct))
+    return failed(what, f"'{choice}' ({options[choice]}) is not right. {why.get(choice, '')}".strip(), hint)
+
+
+def _same_result(result: object, expected: object) -> bool:
+    if isinstance(expected, np.ndarray | list | tuple) and not isinstance(expected, str):
+        result_array, expected_array = np.asarray(result), np.asarray(expected)
+        if result_array.shape != expected_array.shape:
+            return False
+        if np.issubdtype(expected_array.dtype, np.number) and np.issubdtype(result_array.dtype, np.number):
+            return bool(np.allclose(result_array, expected_array, rtol=1e-5, atol=1e-6))
+        return bool(np.all(result_array == expected_array))
+    if isinstance(expected, float | np.floating):
+        return isinstance(result, int | float | np.number) and bool(np.isclose(result, expected, rtol=1e-5, atol=1e-6))
+    return bool(result == expected)
+
+
+def _describe_result(result: object) -> str:
+    if isinstance(result, np.ndarray):
+        return f"an array of shape {result.shape} and dtype {result.dtype}"
+    text = repr(result)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_function(
+    function: object,
+    cases: Iterable[tuple],
+    what: str,
+    hint: str | None = None,
+    compare: Callable[[Any, Any], bool] | None = None,
+) -> bool:
+    """Call the learner's ``function`` on each case and compare with the expected result.
+
+    A case is ``(args, expected)`` or ``(args, expected, description)``; ``args`` is a tuple. Inputs are
+    copied first, so a function that changes its input in place cannot spoil the next case.
+    """
+    if is_missing(function):
+        return not_done(what, hint)
+    if not callable(function):
+        return failed(what, f"expected a function, got a {_type_name(function)}", hint)
+    compare = compare or _same_result
+    cases = list(cases)
+    for number, case in enumerate(cases, start=1):
+        args, expected = case[0], case[1]
+        label = case[2] if len(case) > 2 else f"test case {number} of {len(cases)}"
+        try:
+            result = function(*copy.deepcopy(tuple(args)))
+        except NotImplementedError:
+            return not_done(what, hint)
+        except Exception as error:
+            return failed(what, f"on {label} your function raised {describe_error(error)}", hint)
+        if result is None:
+            return failed(what, f"on {label} your function returned None: did you forget `return`?", hint)
+        try:
+            same = compare(result, expected)
+        except Exception as error:
+            return failed(what, f"on {label} the result could not be compared ({describe_error(error)})", hint)
+        if not same:
+            return failed(what, f"on {label} your function returned {_describe_result(result)}, which is wrong", hint)
+    return passed(what, f"(all {len(cases)} test cases)")
