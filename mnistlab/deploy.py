@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import threading
 import time
@@ -88,10 +90,10 @@ def convert(model, int8: bool = False, representative: np.ndarray | None = None)
     shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
     if shape != INPUT_SHAPE:
         raise ExportError(f"expected a model taking (None, 28, 28, 1) images, got input shape {shape}")
-    # A concrete function of the model converts directly, without writing a SavedModel first.
-    spec = tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name="image")
-    function = tf.function(lambda image: model(image, training=False), input_signature=[spec])
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], model)
+    # With Keras 3 the converter exports a SavedModel first, and Keras prints its signature to stdout:
+    # noise for a learner, so it is captured (errors still raise).
+    with contextlib.redirect_stdout(io.StringIO()):
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if int8:
         images = representative_images() if representative is None else representative
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -100,7 +102,8 @@ def convert(model, int8: bool = False, representative: np.ndarray | None = None)
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
     try:
-        return converter.convert()
+        with contextlib.redirect_stdout(io.StringIO()):
+            return converter.convert()
     except Exception as error:  # the converter raises ConverterError and plain RuntimeErrors
         raise ExportError(f"TFLite conversion failed ({type(error).__name__}: {error})") from error
 
