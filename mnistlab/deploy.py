@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import threading
 import time
@@ -23,7 +24,7 @@ from mnistlab import config, inference
 TFLITE_SUFFIX = ".tflite"
 # How many training digits calibrate the int8 ranges. The activation ranges settle after a few
 # hundred class-balanced digits; more only makes the conversion slower.
-REPRESENTATIVE_SIZE = 500
+REPRESENTATIVE_SIZE = 300
 INPUT_SHAPE = (28, 28, 1)
 
 
@@ -77,6 +78,20 @@ def _representative_dataset(images: np.ndarray) -> Callable[[], Iterable[list[np
     return batches
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Hide the converter's chatter: with Keras 3 it exports a SavedModel first, and Keras prints its
+    signature while TensorFlow logs where it wrote the assets. Errors still raise."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def convert(model, int8: bool = False, representative: np.ndarray | None = None) -> bytes:
     """The TFLite flatbuffer of a Keras model taking (N, 28, 28, 1) float images.
 
@@ -90,9 +105,7 @@ def convert(model, int8: bool = False, representative: np.ndarray | None = None)
     shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
     if shape != INPUT_SHAPE:
         raise ExportError(f"expected a model taking (None, 28, 28, 1) images, got input shape {shape}")
-    # With Keras 3 the converter exports a SavedModel first, and Keras prints its signature to stdout:
-    # noise for a learner, so it is captured (errors still raise).
-    with contextlib.redirect_stdout(io.StringIO()):
+    with _quiet():
         converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if int8:
         images = representative_images() if representative is None else representative
@@ -102,7 +115,7 @@ def convert(model, int8: bool = False, representative: np.ndarray | None = None)
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with _quiet():
             return converter.convert()
     except Exception as error:  # the converter raises ConverterError and plain RuntimeErrors
         raise ExportError(f"TFLite conversion failed ({type(error).__name__}: {error})") from error

@@ -121,3 +121,22 @@ def test_measuring_helpers(float_file, tiny_split):
     np.testing.assert_array_equal(labels, lite.probabilities(tiny_split.x_test).argmax(axis=1))
     timings = deploy.time_calls(lite.probabilities, tiny_split.x_test[:5])
     assert timings.shape == (5,) and np.all(timings >= 0)
+
+
+def test_int8_export_check(int8_file, float_file, model, tiny_split, tmp_path, capsys):
+    from mnistlab.exercises.deployment_checks import check_int8_export
+
+    images, labels = tiny_split.x_test, tiny_split.y_test
+    reference = float((deploy.predict_labels(deploy.LiteRTPredictor(float_file), images) == labels).mean())
+    assert check_int8_export(int8_file, images, labels, reference, "ex") is True
+    assert "✅ ex" in capsys.readouterr().out
+    assert check_int8_export(..., images, labels, reference, "ex") is False
+    assert "not done yet" in capsys.readouterr().out
+    assert check_int8_export(float_file, images, labels, reference, "ex") is False
+    assert "pass int8=True" in capsys.readouterr().out
+    assert check_int8_export(tmp_path / "nothing.tflite", images, labels, reference, "ex") is False
+    assert "is not a file" in capsys.readouterr().out
+    unscaled = deploy.export_tflite(model, tmp_path / "unscaled.tflite", int8=True,
+                                    representative=tiny_split.x_val * 255)  # the classic mistake
+    assert check_int8_export(unscaled, images, labels, reference, "ex") is False
+    assert "scaled to [0, 1]" in capsys.readouterr().out
