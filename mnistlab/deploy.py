@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,9 @@ def _quiet():
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # uint8 input with a representative dataset is fine; the converter warns regardless
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             yield
     finally:
         logger.setLevel(level)
