@@ -62,16 +62,21 @@ def run(args) -> int:
         return 1
     import uvicorn
 
-    from mnistlab import deploy, training
+    from mnistlab import deploy
     from mnistlab.web.app import create_app
 
     try:
         predictor = deploy.load_predictor(args.model)
-    except (training.ModelFileError, deploy.ExportError) as error:
+    except RuntimeError as error:  # training.ModelFileError or deploy.ExportError: say what to do
         print(f"error: {error}", file=sys.stderr)
         return 1
-    model_path = args.model or training.default_model_path()
-    app = create_app(predictor, model_name=Path(model_path).name, max_upload_bytes=args.max_upload_mb * 2**20)
+    if args.model is not None:
+        model_name = args.model.name
+    else:
+        from mnistlab import training  # imports Keras: only when serving the default .keras model anyway
+
+        model_name = training.default_model_path().name
+    app = create_app(predictor, model_name=model_name, max_upload_bytes=args.max_upload_mb * 2**20)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}: other computers on the network can use this server "
               f"(and browsers allow the webcam only on https or localhost).", file=sys.stderr)
