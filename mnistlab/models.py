@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from mnistlab.data import NUM_CLASSES
@@ -158,6 +159,84 @@ def build_default_model(augment: bool = True) -> keras.Model:
         layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
     ]
     return keras.Sequential(stack, name="default_cnn")
+
+
+def build_lenet5() -> keras.Model:
+    """LeNet-5, the historical reference: Conv 6 → Pool → Conv 16 → Pool → Dense 120 → 84 → 10 (61,706 parameters).
+
+    Where it comes from: Yann LeCun et al., "Gradient-based learning applied to document
+    recognition" (Proc. IEEE, 1998), the network that read cheques in American banks in the
+    1990s and the ancestor of every CNN in this course. Written the way it is usually
+    rebuilt today, with three differences from the paper, each because Keras has no
+    ready-made layer for the original:
+
+    * the paper pads the digits to 32×32; here the first convolution uses 'same' padding on
+      the 28×28 digit, which gives the same 28×28×6 maps;
+    * the paper's third layer connects each of its 16 maps to only some of the 6 maps
+      below (to save computation in 1998); here every map sees all 6;
+    * the paper's subsampling layers have a trainable weight and bias per map and its output
+      layer is a set of radial-basis units; here they are plain average pooling and a softmax.
+
+    The paper's C5 is a 5×5 convolution over 5×5 maps: one output per kernel, which is a dense
+    layer on the 400 flattened values, and is written as one here.
+
+    It keeps the paper's tanh activations and average pooling, which the later CNNs replaced
+    with ReLU and max pooling.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Conv2D(6, 5, padding="same", activation="tanh", name="c1"),
+            layers.AveragePooling2D(2, name="s2"),
+            layers.Conv2D(16, 5, activation="tanh", name="c3"),
+            layers.AveragePooling2D(2, name="s4"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(120, activation="tanh", name="c5"),
+            layers.Dense(84, activation="tanh", name="f6"),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="output"),
+        ],
+        name="lenet5",
+    )
+
+
+def build_deep_stack(activation: str, depth: int = 10, width: int = 64) -> keras.Model:
+    """``depth`` hidden Dense layers of ``width`` units with ``activation``, on flattened digits.
+
+    Not a model to train for real: notebook 02 uses it to measure how the choice of
+    activation changes the gradient that reaches each layer (see :func:`kernel_gradient_sizes`).
+    All layers keep Keras' default initialisation, so only the activation differs.
+    """
+    if depth < 1 or width < 1:
+        raise ValueError(f"depth and width must be at least 1, got depth={depth}, width={width}")
+    hidden = [layers.Dense(width, activation=activation, name=f"hidden{i + 1}") for i in range(depth)]
+    return keras.Sequential(
+        [keras.Input(shape=INPUT_SHAPE), layers.Flatten(), *hidden, layers.Dense(NUM_CLASSES, activation="softmax")],
+        name=f"deep_{activation}",
+    )
+
+
+def kernel_gradient_sizes(model: keras.Model, images, labels) -> list[float]:
+    """Mean absolute gradient of the loss with respect to each layer's kernel, first layer first.
+
+    The loss is the sparse categorical cross-entropy of ``model`` on ``images`` (a batch of
+    CNN input) and integer ``labels``. Layers without a kernel (pooling, flatten) are
+    skipped. At initialisation this shows how much learning signal survives the way back
+    from the output to each layer.
+    """
+    import tensorflow as tf
+
+    images = np.asarray(images, dtype="float32")
+    labels = np.asarray(labels)
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: give one label per image")
+    kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+    if not kernels:
+        raise ValueError(f"model {model.name!r} has no layer with a kernel (no Dense or Conv2D layer)")
+    with tf.GradientTape() as tape:
+        probabilities = model(images, training=False)
+        loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))
+    gradients = tape.gradient(loss, kernels)
+    return [float(np.mean(np.abs(np.asarray(gradient)))) for gradient in gradients]
 
 
 MODELS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -12,7 +13,11 @@ from mnistlab import config
 
 
 def _run(*command, **kwargs):
-    return subprocess.run([str(part) for part in command], capture_output=True, text=True, check=False, **kwargs)
+    # Without PYTHONPATH: a developer's path to a working copy would make the package importable anyway.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, check=False, env=env, **kwargs
+    )
 
 
 def test_pip_install_into_another_environment_then_register_its_kernel(tmp_path):

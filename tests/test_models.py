@@ -102,3 +102,60 @@ def test_multiply_adds_counts_conv_and_dense_work():
     cnn = models.build_small_cnn()
     expected = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 9 * 32 + 3 * 3 * 64 * 9 * 64 + 576 * 64 + 64 * 10
     assert models.multiply_adds(cnn) == expected
+
+
+def test_lenet5_matches_the_hand_count_and_the_paper_shapes():
+    model = models.build_lenet5()
+    by_hand = (
+        models.conv_params(5, 1, 6)  # C1: 156
+        + models.conv_params(5, 6, 16)  # C3, every map connected: 2,416
+        + models.dense_params(5 * 5 * 16, 120)  # C5: 48,120
+        + models.dense_params(120, 84)  # F6: 10,164
+        + models.dense_params(84, 10)
+    )
+    assert model.count_params() == by_hand == 61_706
+    shapes = [tuple(layer.output.shape) for layer in model.layers]
+    assert shapes[:4] == [(None, 28, 28, 6), (None, 14, 14, 6), (None, 10, 10, 16), (None, 5, 5, 16)]
+    assert [layer.activation.__name__ for layer in model.layers if hasattr(layer, "activation")] == ["tanh"] * 4 + [
+        "softmax"
+    ]
+    assert model.layers[0].name == "c1" and isinstance(model.layers[1], keras.layers.AveragePooling2D)
+
+
+def test_lenet5_maps_digits_to_probabilities():
+    images = np.random.default_rng(1).random((2, 28, 28, 1)).astype("float32")
+    probabilities = np.asarray(models.build_lenet5()(images, training=False))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_deep_stack_has_the_asked_depth_and_activation():
+    model = models.build_deep_stack("tanh", depth=4, width=16)
+    hidden = [layer for layer in model.layers if layer.name.startswith("hidden")]
+    assert len(hidden) == 4 and all(layer.activation.__name__ == "tanh" for layer in hidden)
+    assert model.count_params() == models.dense_params(784, 16) + 3 * models.dense_params(16, 16) + models.dense_params(
+        16, 10
+    )
+    with pytest.raises(ValueError, match="depth"):
+        models.build_deep_stack("relu", depth=0)
+
+
+def test_sigmoid_stacks_starve_their_first_layers_of_gradient(mnist_small):
+    (x_train, y_train), _ = mnist_small
+    images, labels = x_train[:128, :, :, None] / 255.0, y_train[:128]
+    survival = {}
+    for activation in ("sigmoid", "relu"):
+        keras.utils.set_random_seed(0)
+        sizes = models.kernel_gradient_sizes(models.build_deep_stack(activation, depth=8), images, labels)
+        assert len(sizes) == 9 and all(size >= 0 for size in sizes)
+        survival[activation] = sizes[0] / sizes[-2]  # first hidden layer vs last hidden layer
+    # sigmoid's derivative is at most 1/4, so 8 layers shrink the gradient by orders of magnitude
+    assert survival["sigmoid"] < 1e-3 < 0.1 < survival["relu"]
+
+
+def test_kernel_gradient_sizes_reject_bad_input():
+    model = models.build_deep_stack("relu", depth=2, width=8)
+    with pytest.raises(ValueError, match="3 images but 2 labels"):
+        models.kernel_gradient_sizes(model, np.zeros((3, 28, 28, 1)), np.zeros(2, int))
+    pooling_only = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.MaxPooling2D(2)], name="pool")
+    with pytest.raises(ValueError, match="no layer with a kernel"):
+        models.kernel_gradient_sizes(pooling_only, np.zeros((1, 28, 28, 1)), np.zeros(1, int))

@@ -24,6 +24,7 @@ from mnistlab.plots.evaluation import (
     plot_predictions,
     plot_saliency,
 )
+from mnistlab.plots.foundations import activation_curves, plot_activations, plot_gradient_sizes
 from mnistlab.plots.images import (
     plot_confidence_bars,
     plot_image_predictions,
@@ -38,6 +39,9 @@ from mnistlab.plots.training import (
 )
 
 __all__ = [
+    "activation_curves",
+    "plot_activations",
+    "plot_gradient_sizes",
     "plot_calibration",
     "plot_confidence_histogram",
     "plot_confusion_matrix",
