@@ -1,0 +1,304 @@
+"""Ship a trained model small: TFLite float32 and full-int8 export, and a LiteRT predictor like ``Predictor``."""
+
+# TensorFlow converts (``tf.lite.TFLiteConverter``); the LiteRT runtime (``ai-edge-litert``) runs the
+# file. LiteRT is what a phone, a Raspberry Pi or a small server installs instead of TensorFlow:
+# a few MB instead of hundreds, and no graph tracing at start-up.
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnistlab import config, inference
+
+TFLITE_SUFFIX = ".tflite"
+# How many training digits calibrate the int8 ranges. The activation ranges settle after a few
+# hundred class-balanced digits; more only makes the conversion slower.
+REPRESENTATIVE_SIZE = 300
+INPUT_SHAPE = (28, 28, 1)
+
+
+class ExportError(RuntimeError):
+    """A model could not be converted or a ``.tflite`` file could not be used; the message says why."""
+
+
+# --------------------------------------------------------------------------- file names
+
+
+def tflite_path(model_path: str | os.PathLike, int8: bool) -> Path:
+    """Where the TFLite export of ``model_path`` goes: the same name with ``-int8`` or ``-float32``."""
+    model_path = Path(model_path)
+    stem = model_path.name.removesuffix(".keras")
+    return model_path.with_name(f"{stem}-{'int8' if int8 else 'float32'}{TFLITE_SUFFIX}")
+
+
+def default_tflite_path(int8: bool = True) -> Path:
+    """The export of the course's default model for the current mode (see ``training.default_model_path``)."""
+    from mnistlab import training
+
+    return tflite_path(training.default_model_path(), int8)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def representative_images(count: int = REPRESENTATIVE_SIZE, seed: int = config.SEED) -> np.ndarray:
+    """``count`` class-balanced training digits as CNN input (N, 28, 28, 1) float32 in [0, 1].
+
+    They come from the training set, never the test set, so the test accuracy of the int8 model
+    stays an honest estimate.
+    """
+    from mnistlab import data
+
+    (x_train, y_train), _ = data.load_mnist()
+    subset, _ = data.stratified_subset(x_train, y_train, count, seed=seed)
+    return data.to_cnn_input(subset)
+
+
+def _representative_dataset(images: np.ndarray) -> Callable[[], Iterable[list[np.ndarray]]]:
+    """The generator the converter calls: one single-image batch at a time, like real traffic."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1:] != INPUT_SHAPE or len(images) == 0:
+        raise ExportError(f"representative images must have shape (N, 28, 28, 1) with N >= 1, got {images.shape}")
+
+    def batches():
+        for image in images:
+            yield [image[np.newaxis]]
+
+    return batches
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Hide the converter's chatter: with Keras 3 it exports a SavedModel first, and Keras prints its
+    signature while TensorFlow logs where it wrote the assets. Errors still raise."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # uint8 input with a representative dataset is fine; the converter warns regardless
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def convert(model, int8: bool = False, representative: np.ndarray | None = None) -> bytes:
+    """The TFLite flatbuffer of a Keras model taking (N, 28, 28, 1) float images.
+
+    ``int8=True`` gives a *fully* integer model: weights and activations int8, input and output
+    uint8 (pixels 0..255 in, probabilities in 1/256 steps out), so it also runs on integer-only
+    accelerators. The activation ranges are calibrated on ``representative`` images (default:
+    :func:`representative_images`).
+    """
+    import tensorflow as tf
+
+    shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+    if shape != INPUT_SHAPE:
+        raise ExportError(f"expected a model taking (None, 28, 28, 1) images, got input shape {shape}")
+    with _quiet():
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if int8:
+        images = representative_images() if representative is None else representative
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _representative_dataset(images)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.uint8
+    try:
+        with _quiet():
+            return converter.convert()
+    except Exception as error:  # the converter raises ConverterError and plain RuntimeErrors
+        raise ExportError(f"TFLite conversion failed ({type(error).__name__}: {error})") from error
+
+
+def export_tflite(model, path: str | os.PathLike, int8: bool = False,
+                  representative: np.ndarray | None = None) -> Path:
+    """Convert ``model`` (see :func:`convert`) and write it to ``path`` (must end in ``.tflite``)."""
+    path = Path(path).expanduser()
+    if path.suffix != TFLITE_SUFFIX:
+        raise ExportError(f"{path}: a TFLite model file must end in {TFLITE_SUFFIX}")
+    flatbuffer = convert(model, int8=int8, representative=representative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(flatbuffer)
+    partial.replace(path)  # never leave a half-written file under the real name
+    return path
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _interpreter(source: str | os.PathLike | bytes, threads: int | None):
+    from ai_edge_litert.interpreter import Interpreter
+
+    if isinstance(source, (bytes, bytearray)):
+        label, content = f"TFLite model ({len(source):,} bytes)", bytes(source)
+    else:
+        path = Path(source).expanduser()
+        label = str(path)
+        if not path.is_file():
+            raise ExportError(f"No TFLite model at {path}. Create it with: python -m mnistlab export --int8 "
+                              f"(or without --int8 for float32), or check the path.")
+        content = path.read_bytes()
+    try:
+        interpreter = Interpreter(model_content=content, num_threads=threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as error:
+        raise ExportError(f"{label} is not a usable TFLite model ({error}). Export it again with "
+                          f"python -m mnistlab export.") from None
+    return interpreter, label
+
+
+class LiteRTPredictor(inference.Predictor):
+    """:class:`mnistlab.inference.Predictor` running a ``.tflite`` file with the LiteRT interpreter.
+
+    Same methods and answers as ``Predictor`` (``predict``, ``predict_with_steps``, ``predict_many``,
+    ``predict_folder``, ``read_number``): only :meth:`probabilities` differs. Quantised inputs and
+    outputs are converted with the scale and zero point stored in the file. One interpreter
+    is not thread-safe, so calls are serialised by a lock (each call takes well under a millisecond).
+    """
+
+    def __init__(self, source: str | os.PathLike | bytes, min_confidence: float = inference.MIN_CONFIDENCE,
+                 threads: int | None = 1):
+        # Predictor.__init__ traces a Keras model with TensorFlow; a LiteRT predictor has neither.
+        self.model = None
+        self.min_confidence = min_confidence
+        self._interpreter, self.name = _interpreter(source, threads)
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        if tuple(self._input["shape"][1:]) != INPUT_SHAPE:
+            raise ExportError(f"{self.name} takes input of shape {tuple(self._input['shape'])}, "
+                              f"not (N, 28, 28, 1) digits")
+        self._batch = int(self._input["shape"][0])
+        self._lock = threading.Lock()
+
+    @property
+    def input_dtype(self) -> np.dtype:
+        """``float32`` for a float model, ``uint8`` for the full-int8 export."""
+        return np.dtype(self._input["dtype"])
+
+    def _quantise(self, batch: np.ndarray) -> np.ndarray:
+        scale, zero_point = self._input["quantization"]
+        if self.input_dtype == np.float32 or scale == 0:
+            return batch.astype(self.input_dtype)
+        info = np.iinfo(self.input_dtype)
+        return np.clip(np.round(batch / scale + zero_point), info.min, info.max).astype(self.input_dtype)
+
+    def _dequantise(self, raw: np.ndarray) -> np.ndarray:
+        scale, zero_point = self._output["quantization"]
+        if raw.dtype == np.float32 or scale == 0:
+            return raw.astype(np.float32)
+        return ((raw.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax rows (N, 10) for prepared images (N, 28, 28, 1) or (28, 28, 1)."""
+        batch = np.asarray(batch, dtype=np.float32)
+        if batch.shape in ((28, 28), INPUT_SHAPE):
+            batch = batch.reshape(1, *INPUT_SHAPE)
+        if batch.ndim == 3 and batch.shape[1:] == (28, 28):
+            batch = batch[..., np.newaxis]
+        if batch.ndim != 4 or batch.shape[1:] != INPUT_SHAPE:
+            raise ValueError(f"expected prepared images of shape (N, 28, 28, 1), got {batch.shape}")
+        with self._lock:
+            if len(batch) != self._batch:  # the file has a dynamic batch axis: resize once per size
+                self._interpreter.resize_tensor_input(self._input["index"], [len(batch), *INPUT_SHAPE])
+                self._interpreter.allocate_tensors()
+                self._batch = len(batch)
+            self._interpreter.set_tensor(self._input["index"], self._quantise(batch))
+            self._interpreter.invoke()
+            raw = self._interpreter.get_tensor(self._output["index"])
+        return self._dequantise(raw)
+
+
+def load_predictor(path: str | os.PathLike | None = None) -> inference.Predictor:
+    """A predictor for a ``.keras`` file (Keras) or a ``.tflite`` file (LiteRT).
+
+    ``None`` means the course's saved default model; unlike ``inference.load_default_model`` this
+    never trains, so a server or an export fails fast with the command that trains the model.
+    A ``.tflite`` file is run without importing TensorFlow at all (faster start, far less memory).
+    """
+    if path is not None and Path(path).suffix == TFLITE_SUFFIX:
+        return LiteRTPredictor(Path(path).expanduser())
+    from mnistlab import training
+
+    if path is None:
+        path = training.default_model_path()
+        if not path.is_file():
+            raise training.ModelFileError(
+                f"No trained default model at {path}. Train it first with: python -m mnistlab train"
+                f"{' --fast' if config.fast_mode() else ''} (or run notebook 03), or pass --model PATH."
+            )
+    return inference.Predictor(inference.load_model(Path(path).expanduser()))
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def predict_labels(predictor: inference.Predictor, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
+    """The top digit for each prepared image (N, 28, 28, 1), computed in batches."""
+    images = np.asarray(images, dtype=np.float32)
+    rows = [predictor.probabilities(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
+    return np.concatenate(rows).argmax(axis=1) if rows else np.zeros(0, dtype=int)
+
+
+def time_calls(function: Callable[[Any], Any], inputs: Iterable[Any], warmup: int = 3) -> np.ndarray:
+    """Wall-clock milliseconds of ``function(x)`` for each ``x`` in ``inputs`` (after ``warmup`` untimed calls)."""
+    inputs = list(inputs)
+    for item in inputs[:warmup]:
+        function(item)
+    timings = []
+    for item in inputs:
+        start = time.perf_counter()
+        function(item)
+        timings.append((time.perf_counter() - start) * 1000)
+    return np.asarray(timings)
+
+
+@dataclass
+class QuantisedTensor:
+    """One constant weight tensor of an int8 TFLite model: integer values and their scales."""
+
+    name: str
+    values: np.ndarray  # int8 (or int32 for biases)
+    scales: np.ndarray  # one per output channel, or a single one
+    zero_points: np.ndarray
+    axis: int  # the axis the per-channel scales run along
+
+    def dequantised(self) -> np.ndarray:
+        """The real numbers the integers stand for: ``(values - zero_point) * scale``."""
+        shape = [1] * self.values.ndim
+        if self.scales.size > 1:
+            shape[self.axis] = -1
+        scales, zero_points = self.scales.reshape(shape), self.zero_points.reshape(shape)
+        return ((self.values.astype(np.float32) - zero_points) * scales).astype(np.float32)
+
+
+def quantised_weights(source: str | os.PathLike | bytes) -> list[QuantisedTensor]:
+    """The int8 weight tensors (kernels) of a quantised TFLite model, largest first.
+
+    Kernels are quantised per output channel (one scale each); activations share one scale, which
+    is how the two are told apart (the interpreter also hands out activation buffers).
+    """
+    interpreter, _ = _interpreter(source, threads=1)
+    found = []
+    for detail in interpreter.get_tensor_details():
+        params = detail.get("quantization_parameters", {})
+        if detail["dtype"] != np.int8 or len(params.get("scales", [])) < 2:
+            continue
+        values = np.array(interpreter.get_tensor(detail["index"]))
+        found.append(QuantisedTensor(detail["name"], values, np.asarray(params["scales"]),
+                                     np.asarray(params["zero_points"]), int(params.get("quantized_dimension", 0))))
+    return sorted(found, key=lambda tensor: tensor.values.size, reverse=True)

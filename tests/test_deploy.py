@@ -1,0 +1,142 @@
+"""TFLite export (float32 and full int8) and the LiteRT predictor that runs it like ``Predictor``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from deploy_models import tiny_cnn
+from PIL import Image, ImageDraw
+
+from mnistlab import deploy, inference, training
+
+keras = pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module")
+def model(tiny_split):
+    return tiny_cnn(tiny_split)
+
+
+@pytest.fixture(scope="module")
+def float_file(model, tmp_path_factory):
+    return deploy.export_tflite(model, tmp_path_factory.mktemp("float") / "tiny-float32.tflite")
+
+
+@pytest.fixture(scope="module")
+def int8_file(model, tiny_split, tmp_path_factory):
+    return deploy.export_tflite(model, tmp_path_factory.mktemp("int8") / "tiny-int8.tflite", int8=True,
+                                representative=tiny_split.x_val)
+
+
+def drawn_digits() -> Image.Image:
+    """A "1" and a "7" side by side, dark ink on light paper."""
+    image = Image.new("L", (420, 220), 240)
+    draw = ImageDraw.Draw(image)
+    draw.line([(100, 30), (100, 190)], fill=15, width=16)
+    draw.line([(230, 40), (350, 40), (280, 190)], fill=15, width=16)
+    return image
+
+
+def test_file_names_say_what_they_hold(tmp_path):
+    assert deploy.tflite_path(tmp_path / "cnn.keras", int8=True) == tmp_path / "cnn-int8.tflite"
+    assert deploy.tflite_path(tmp_path / "cnn.keras", int8=False) == tmp_path / "cnn-float32.tflite"
+
+
+def test_float32_export_gives_the_keras_probabilities(model, float_file, tiny_split):
+    lite = deploy.LiteRTPredictor(float_file)
+    assert lite.input_dtype == np.float32
+    images = tiny_split.x_test[:50]
+    np.testing.assert_allclose(lite.probabilities(images), model(images, training=False), atol=1e-5)
+
+
+def test_int8_export_is_uint8_in_and_out_smaller_and_agrees(model, float_file, int8_file, tiny_split):
+    lite = deploy.LiteRTPredictor(int8_file)
+    assert lite.input_dtype == np.uint8
+    assert int8_file.stat().st_size < 0.5 * float_file.stat().st_size
+    probabilities = lite.probabilities(tiny_split.x_test)
+    assert probabilities.dtype == np.float32 and probabilities.shape == (len(tiny_split.x_test), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=0.05)  # uint8 steps of 1/256
+    keras_labels = np.argmax(model.predict(tiny_split.x_test, verbose=0), axis=1)
+    agreement = (probabilities.argmax(axis=1) == keras_labels).mean()
+    assert agreement >= 0.9, f"int8 model agrees with Keras on only {agreement:.0%} of the test digits"
+
+
+def test_litert_predictor_answers_like_predictor(model, float_file):
+    keras_predictor, lite = inference.Predictor(model), deploy.LiteRTPredictor(float_file)
+    picture = np.asarray(drawn_digits().crop((180, 0, 420, 220)))
+    expected, got = keras_predictor.predict(picture, name="seven"), lite.predict(picture, name="seven")
+    assert (got.digit, got.status) == (expected.digit, expected.status)
+    assert [d for d, _ in got.top3] == [d for d, _ in expected.top3]
+    assert got.confidence == pytest.approx(expected.confidence, abs=1e-4)
+    number, expected_number = lite.read_number(drawn_digits()), keras_predictor.read_number(drawn_digits())
+    assert len(number.digits) == 2 and number.text == expected_number.text  # two digits: batch resized
+    blank = lite.predict(np.full((100, 100), 250, np.uint8), name="blank")
+    assert blank.status == "not-a-digit"
+
+
+def test_litert_predictor_also_runs_from_bytes(float_file, tiny_split):
+    from_bytes = deploy.LiteRTPredictor(float_file.read_bytes())
+    np.testing.assert_allclose(from_bytes.probabilities(tiny_split.x_test[0]),
+                               deploy.LiteRTPredictor(float_file).probabilities(tiny_split.x_test[:1]), atol=1e-6)
+
+
+def test_quantised_weights_stand_for_the_keras_kernels(model, int8_file):
+    tensors = deploy.quantised_weights(int8_file)
+    dense = tensors[0]  # the largest: the Dense kernel, stored (out, in) in TFLite
+    kernel = model.layers[-1].get_weights()[0].T
+    assert dense.values.dtype == np.int8 and dense.values.shape == kernel.shape
+    assert dense.scales.shape == (10,)
+    error = np.abs(dense.dequantised() - kernel)
+    assert np.all(error <= dense.scales[:, np.newaxis] / 2 + 1e-6)  # rounding to the nearest step
+
+
+def test_bad_model_files_get_clear_errors(tmp_path, model):
+    with pytest.raises(deploy.ExportError, match="python -m mnistlab export"):
+        deploy.LiteRTPredictor(tmp_path / "missing.tflite")
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"not a flatbuffer at all")
+    with pytest.raises(deploy.ExportError, match="not a usable TFLite model"):
+        deploy.LiteRTPredictor(junk)
+    with pytest.raises(deploy.ExportError, match="must end in .tflite"):
+        deploy.export_tflite(model, tmp_path / "model.keras")
+    wrong = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(deploy.ExportError, match=r"\(None, 28, 28, 1\)"):
+        deploy.convert(wrong)
+    with pytest.raises(deploy.ExportError, match="representative images"):
+        deploy.convert(model, int8=True, representative=np.zeros((0, 28, 28, 1), np.float32))
+
+
+def test_load_predictor_picks_the_runtime_from_the_file(tmp_path, model, float_file, course_home):
+    assert isinstance(deploy.load_predictor(float_file), deploy.LiteRTPredictor)
+    keras_file = training.save_deployable(model, tmp_path / "tiny.keras")
+    loaded = deploy.load_predictor(keras_file)
+    assert type(loaded) is inference.Predictor
+    with pytest.raises(training.ModelFileError, match="python -m mnistlab train --fast"):
+        deploy.load_predictor()  # the course folder is empty: no default model, and no silent training
+
+
+def test_measuring_helpers(float_file, tiny_split):
+    lite = deploy.LiteRTPredictor(float_file)
+    labels = deploy.predict_labels(lite, tiny_split.x_test, batch_size=64)
+    np.testing.assert_array_equal(labels, lite.probabilities(tiny_split.x_test).argmax(axis=1))
+    timings = deploy.time_calls(lite.probabilities, tiny_split.x_test[:5])
+    assert timings.shape == (5,) and np.all(timings >= 0)
+
+
+def test_int8_export_check(int8_file, float_file, model, tiny_split, tmp_path, capsys):
+    from mnistlab.exercises.deployment_checks import check_int8_export
+
+    images, labels = tiny_split.x_test, tiny_split.y_test
+    reference = float((deploy.predict_labels(deploy.LiteRTPredictor(float_file), images) == labels).mean())
+    assert check_int8_export(int8_file, images, labels, reference, "ex") is True
+    assert "✅ ex" in capsys.readouterr().out
+    assert check_int8_export(..., images, labels, reference, "ex") is False
+    assert "not done yet" in capsys.readouterr().out
+    assert check_int8_export(float_file, images, labels, reference, "ex") is False
+    assert "pass int8=True" in capsys.readouterr().out
+    assert check_int8_export(tmp_path / "nothing.tflite", images, labels, reference, "ex") is False
+    assert "is not a file" in capsys.readouterr().out
+    unscaled = deploy.export_tflite(model, tmp_path / "unscaled.tflite", int8=True,
+                                    representative=tiny_split.x_val * 255)  # the classic mistake
+    assert check_int8_export(unscaled, images, labels, reference, "ex") is False
+    assert "scaled to [0, 1]" in capsys.readouterr().out
