@@ -38,3 +38,21 @@ def test_notebook_is_clean_and_follows_the_template(path):
     assert "sys.path" not in sources, "notebooks import mnistlab; they never patch sys.path"
     assert "mnistlab.exercises" in sources or "from mnistlab import" in sources
     assert re.search(r"\bcheck(_\w+)?\(", sources), "exercises come with self-checks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_says_what_to_run_when_the_course_is_not_installed(path, tmp_path):
+    import subprocess
+    import sys
+
+    setup = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
+    guard = setup.split("\n\n")[0]
+    assert guard.startswith("try:\n    import mnistlab"), "the Setup cell starts with the guarded import"
+    # -I: an isolated interpreter without this environment's packages, like a kernel the course is not installed in
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", guard], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().split("\n")[-1]
+    assert last_line.startswith("ModuleNotFoundError: This kernel cannot import the course package 'mnistlab'")
+    assert "make lab" in last_line and "pip install -e" in last_line
