@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mnistlab-installed
 NOTEBOOKS := notebooks
 
-.PHONY: setup lab test lint unit notebooks student-notebooks data student clean
+.PHONY: setup lab test lint unit notebooks student-notebooks all-notebooks data student clean
 
 setup: $(STAMP)
 
@@ -31,19 +31,28 @@ lab: setup data
 lint: setup
 	$(BIN)/ruff check .
 
+# Tests and notebooks are spread over the CPU cores (pytest-xdist; at most 4 workers, as each is a TensorFlow
+# process): --dist loadfile keeps one file's tests, or one notebook's cells, together and in order on a worker.
+PARALLEL := -n auto --maxprocesses 4 --dist loadfile
+
 unit: setup data
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest $(PARALLEL) tests
 
 # Notebooks always run in fast mode here; run them yourself in JupyterLab for the full course.
 notebooks: setup data
-	MNISTLAB_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
 # The student copies run top to bottom too: every self-check must print ❌ ("not done yet"), none may
-# pass untouched, and no cell may raise (mnistlab/exercises/pytest_plugin.py and grading.py).
+# pass untouched, and no cell may raise (mnistlab/exercises/pytest_plugin.py and grading.py). The plugin
+# knows a student copy by the mark `mnistlab student` puts in its metadata.
 student-notebooks: student data
-	MNISTLAB_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env --student-copies build/student
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) --nbval-lax --nbval-current-env build/student
 
-test: lint unit notebooks student-notebooks
+# Both in one run, so the cores share the work of the two.
+all-notebooks: student data
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) --nbval-lax --nbval-current-env $(NOTEBOOKS) build/student
+
+test: lint unit all-notebooks
 
 student: setup
 	rm -rf build/student

@@ -132,7 +132,7 @@ def export_tflite(model, path: str | os.PathLike, int8: bool = False,
         raise ExportError(f"{path}: a TFLite model file must end in {TFLITE_SUFFIX}")
     flatbuffer = convert(model, int8=int8, representative=representative)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # per process: two writers never share it
     partial.write_bytes(flatbuffer)
     partial.replace(path)  # never leave a half-written file under the real name
     return path

@@ -12,6 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from mnistlab import config, data, evaluation, models
 
@@ -369,7 +370,7 @@ def save_deployable(model: keras.Model, path: str | os.PathLike) -> Path:
     clone.set_weights(model.get_weights())
     if getattr(clone, "optimizer", None) is not None:
         raise RuntimeError("internal error: the deployable copy of the model still has an optimizer")
-    tmp = path.with_name(path.name + ".part.keras")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.part.keras")  # per process: two writers never share it
     clone.save(tmp)
     tmp.replace(path)  # never leave a half-written file under the real name
     return path
@@ -443,6 +444,24 @@ def load_or_train_default(verbose: int | str = 0, print_to=print) -> keras.Model
     path = default_model_path()
     if path.is_file():
         return load_model(path)
+    # Two notebooks open at once (or two test workers) must not both train it into the same files:
+    # the first trains, the others wait for it and then load what it saved.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path.with_name(path.name + ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print_to(f"Another Python process is training the default model into {path} right now; waiting for it.")
+        lock.acquire()
+    try:
+        if path.is_file():  # the other process has finished it
+            return load_model(path)
+        return _train_default(path, verbose, print_to)
+    finally:
+        lock.release()
+
+
+def _train_default(path: Path, verbose: int | str, print_to) -> keras.Model:
     plan = config.budget()
     print_to(
         f"No trained default model for {plan.name} mode yet, so it is trained now, once: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 
@@ -178,3 +179,33 @@ def test_output_text_reads_streams_displays_and_errors():
         {"output_type": "error", "ename": "NameError", "evalue": "x"},
     ]
     assert grading.output_text(outputs) == "ab\n42\nNameError: x"
+
+
+def test_a_copy_is_marked_as_one_and_the_course_notebook_is_not():
+    original = _tiny_notebook()
+    assert not student.is_student_copy(original)
+    assert student.is_student_copy(student.student_notebook(original))
+
+
+def test_one_nbval_run_grades_each_notebook_by_what_it_is(tmp_path):
+    """The plugin expects ✅ in a course notebook and ❌ in its copy, side by side in one run."""
+    course, copies = tmp_path / "course", tmp_path / "copies"
+    course.mkdir()
+    notebook = _tiny_notebook()
+    notebook.cells[3].source = "from mnistlab.exercises import check_equal\n" + notebook.cells[3].source
+    nbformat.write(notebook, course / "99_test.ipynb")
+    student.write_student_copies([course / "99_test.ipynb"], copies)
+    broken = copy.deepcopy(notebook)
+    broken.cells[1].source = "# BEGIN SOLUTION\nanswer = 41\n# END SOLUTION"
+    nbformat.write(broken, course / "98_wrong.ipynb")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "-q",
+         str(course), str(copies)],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    report = result.stdout
+    assert result.returncode == 1, report
+    assert "1 failed" in report and "98_wrong.ipynb::Cell 1" in report, report  # nbval counts code cells
+    assert "a self-check failed on the instructor's solution" in report, report
+    assert "99_test.ipynb" not in report.split("short test summary")[-1], report  # course ✅ and copy ❌ both pass

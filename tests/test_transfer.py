@@ -74,11 +74,25 @@ def test_transfer_needs_the_default_model():
         transfer.build_transfer_model(models.build_small_cnn())
 
 
-def test_compare_with_scratch_gives_one_row_per_budget_and_method():
+def test_compare_with_scratch_trains_both_methods_on_the_same_few_digits(monkeypatch):
+    # The fitting itself is crossval.train_and_score (tested in test_crossval); here: what each method gets.
+    from mnistlab import crossval
+
+    seen = []
+
+    def record(build, x_few, y_few, x_test, y_test, epochs, batch_size, seed):
+        model = build()
+        seen.append((model.layers[0].trainable, np.bincount(y_few).tolist(), x_few.sum(), len(y_test)))
+        return 0.5 + 0.1 * len(seen), float(len(seen))
+
+    monkeypatch.setattr(crossval, "train_and_score", record)
     x, y = transfer.load_small_digits()
     table = transfer.compare_with_scratch(models.build_default_model(), x[:400], y[:400], x[400:500], y[400:500],
                                           per_class=(2, 4), epochs=1, batch_size=16)
     assert table["per_class"].tolist() == [2, 2, 4, 4]
     assert table["labels"].tolist() == [20, 20, 40, 40]
     assert table["method"].tolist() == ["transfer (frozen base)", "from scratch"] * 2
-    assert table["accuracy"].between(0, 1).all()
+    assert table["accuracy"].tolist() == pytest.approx([0.6, 0.7, 0.8, 0.9])  # each row holds its own run
+    assert [trainable for trainable, *_ in seen] == [False, True, False, True]  # base learns only from scratch
+    assert seen[0][1:] == seen[1][1:] and seen[2][1:] == seen[3][1:]  # same digits for both methods
+    assert seen[0][1] == [2] * 10 and seen[2][1] == [4] * 10 and seen[0][3] == 100

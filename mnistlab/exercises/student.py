@@ -18,6 +18,8 @@ YOUR_CODE = "# YOUR CODE HERE"
 # catches this and prints "not done yet" (a placeholder value would be silently returned instead).
 NOT_IMPLEMENTED = 'raise NotImplementedError("Exercise: write this part, then run the check below")'
 MARKDOWN_STUB = "_Your answer here._"
+# Notebook metadata that marks a student copy (nbformat keeps unknown top-level keys).
+METADATA_KEY = "mnistlab"
 
 
 class SolutionMarkerError(ValueError):
@@ -191,8 +193,12 @@ def has_solution(cell: dict) -> bool:
 
 
 def student_notebook(notebook):
-    """A copy of ``notebook`` (nbformat node) with solutions replaced by placeholders and outputs cleared."""
+    """A copy of ``notebook`` (nbformat node) with solutions replaced by placeholders and outputs cleared.
+
+    The copy is marked as one in its metadata, so a test run knows to expect ❌ from its self-checks.
+    """
     student = copy.deepcopy(notebook)
+    student.metadata[METADATA_KEY] = {"student_copy": True}
     later = ""
     for index in reversed(range(len(student.cells))):  # backwards: each block needs the code after it
         cell = student.cells[index]
@@ -232,6 +238,11 @@ def write_student_copies(notebooks: Iterable[Path] | None = None, out_dir: Path 
         nbformat.write(student, target)
         written.append(target)
     return written
+
+
+def is_student_copy(notebook) -> bool:
+    """Whether ``notebook`` (nbformat node) was written by :func:`student_notebook`."""
+    return bool(notebook.metadata.get(METADATA_KEY, {}).get("student_copy"))
 
 
 def count_exercises(notebook) -> int:

@@ -1,0 +1,35 @@
+"""Two processes asking for the default model at once: one trains, the other waits and loads its file."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from filelock import FileLock
+
+from mnistlab import models, training
+
+
+def test_a_second_caller_waits_for_the_trainer_and_loads_its_model(course_home, monkeypatch):
+    trained = []
+    monkeypatch.setattr(training, "train", lambda *args, **kwargs: trained.append(args))
+    path = training.default_model_path()
+    path.parent.mkdir(parents=True)
+    said, got = [], []
+
+    trainer = FileLock(path.with_name(path.name + ".lock"))  # stands in for another process that is training
+    with trainer:
+        waiter = threading.Thread(target=lambda: got.append(training.load_or_train_default(print_to=said.append)))
+        waiter.start()
+        deadline = time.monotonic() + 30
+        while not said and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert said and "waiting" in said[0] and str(path) in said[0]
+        assert waiter.is_alive(), "it must wait while the other process holds the lock"
+        training.save_deployable(models.build_default_model(), path)  # the other process finishes
+    waiter.join(timeout=60)
+
+    assert not waiter.is_alive()
+    assert trained == [], "the waiting caller must load the finished model, not train a second one"
+    assert got and got[0].output_shape == (None, 10)
+    assert len(said) == 1
