@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -256,6 +257,15 @@ def history_frame(history: keras.callbacks.History, log: EpochLog) -> pd.DataFra
     return frame
 
 
+def scratch_checkpoint_path(model: keras.Model) -> Path:
+    """A checkpoint file of its own for a fit that names none, in a fresh temporary folder.
+
+    Unique per run: two notebooks (or test workers) fitting models of the same name at the same
+    time would otherwise share one HDF5 file, and HDF5 refuses a file another process has open.
+    """
+    return Path(tempfile.mkdtemp(prefix="mnistlab-fit-")) / f"{model.name}.weights.h5"
+
+
 def fit(
     model: keras.Model,
     split: Split,
@@ -276,9 +286,7 @@ def fit(
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got epochs={epochs}, batch_size={batch_size}")
-    if checkpoint_path is None:
-        checkpoint_path = config.models_dir() / "checkpoints" / f"{model.name}.weights.h5"
-    checkpoint_path = Path(checkpoint_path)
+    checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else scratch_checkpoint_path(model)
     steps = math.ceil(len(split.x_train) / batch_size) * epochs
     compile_model(model, total_steps=max(steps, 2))
     log = EpochLog()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import keras
 import pandas as pd
 from keras import layers
@@ -61,7 +63,8 @@ def make_tuner(
 ):
     """A Keras Tuner ``GridSearch`` or ``RandomSearch`` over :data:`SEARCH_SPACE`, maximising validation accuracy.
 
-    Its files go under ``models/tuning/<project>`` and are overwritten on every new search.
+    Its files go to a fresh temporary folder per search: every search starts over anyway, and two
+    searches running at once (two notebooks, two test workers) must not write the same trial files.
     """
     import keras_tuner
 
@@ -76,7 +79,7 @@ def make_tuner(
         objective="val_accuracy",
         max_trials=max_trials or config.budget().tuning_trials,
         seed=seed,
-        directory=str(config.models_dir() / "tuning"),
+        directory=tempfile.mkdtemp(prefix="mnistlab-tuning-"),
         project_name=project or f"{kind}-{config.budget().name}",
         overwrite=True,
     )

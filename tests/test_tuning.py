@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mnistlab import tuning
@@ -38,7 +40,9 @@ def test_tiny_search_gives_a_table(course_home, tiny_split, kind):
     assert len(table) == 2
     assert table["val_accuracy"].between(0, 1).all()
     assert set(table["filters"]) <= {32, 64, 128}
-    assert (course_home / "models" / "tuning").is_dir()
+    project = Path(tuner.project_dir)
+    assert project.is_dir() and course_home not in project.parents  # its own temporary folder
+    assert tuning.make_tuner(kind, max_trials=1).project_dir != tuner.project_dir  # never shared by two searches
     best = tuning.best_hyperparameters(table)
     assert best["filters"] in tuning.SEARCH_SPACE["filters"]
     if kind == "grid":  # a grid walks the combinations in order: the first two differ in one value only

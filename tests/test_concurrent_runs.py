@@ -1,4 +1,4 @@
-"""Two processes asking for the default model at once: one trains, the other waits and loads its file."""
+"""Processes working side by side: one trains the default model while others wait; fits never share files."""
 
 from __future__ import annotations
 
@@ -33,3 +33,10 @@ def test_a_second_caller_waits_for_the_trainer_and_loads_its_model(course_home, 
     assert trained == [], "the waiting caller must load the finished model, not train a second one"
     assert got and got[0].output_shape == (None, 10)
     assert len(said) == 1
+
+
+def test_fits_that_name_no_checkpoint_never_share_one(course_home):
+    first = training.scratch_checkpoint_path(models.build_dense())
+    second = training.scratch_checkpoint_path(models.build_dense())
+    assert first != second and first.name == second.name == "dense.weights.h5"
+    assert first.parent.is_dir() and course_home not in first.parents  # a temporary folder, not the course's
