@@ -21,7 +21,7 @@ from pathlib import Path
 
 # Lightweight: none of these imports TensorFlow, so a bad option fails in a fraction of a second.
 from mnistlab import config
-from mnistlab.cli import positive_int
+from mnistlab.commands.arguments import positive_int
 from mnistlab.commands.train import MODEL_NAMES
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mnistlab.cli import positive_int
+from mnistlab.commands.arguments import positive_int
 
 REPORT_FOLDER = "evaluation"  # under config.figures_dir() unless --out says otherwise
 

@@ -7,7 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
-from mnistlab.cli import positive_int
+from mnistlab.commands.arguments import positive_int
 
 LOCAL_HOST = "127.0.0.1"
 

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from mnistlab.cli import positive_int
+from mnistlab.commands.arguments import positive_int
 
 MODEL_NAMES = ("dense", "small_cnn", "dropout_cnn", "default")  # keys of mnistlab.models.MODELS
 
