@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import json
 import os
 import tempfile
 import time
@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from mnistlab import config, data, evaluation, models
+from mnistlab import augmentation, config, data, evaluation, models
 
 PEAK_LEARNING_RATE = 3e-3  # default model: AdamW, warm-up to this rate, then cosine decay
 WEIGHT_DECAY = 1e-4
 LABEL_SMOOTHING = 0.1
 BASELINE_LEARNING_RATE = 1e-3  # the tutorial architectures: plain Adam at its default rate
 VALIDATION_FRACTION = 0.1
+VALIDATION_BATCH_SIZE = 1000  # prediction only: large batches cost less per digit, and batch norm uses its averages
 
 
 class ModelFileError(RuntimeError):
@@ -87,20 +88,49 @@ def prepare_labels(model: keras.Model, labels: np.ndarray) -> np.ndarray:
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Records wall time and learning rate of every epoch (Keras' History has neither)."""
+    """Records every finished epoch: Keras' logs plus wall time, CPU time and learning rate (Keras' History has none).
 
-    def __init__(self):
+    CPU time (``cpu_seconds``, all threads of this process) is what an epoch costs even when
+    other programs share the cores and stretch its wall time (``seconds``).
+
+    Epochs are numbered as the run counts them, also across an interruption: with ``path``
+    each finished epoch is written to that CSV file at once, and a run that resumes from a
+    backup of ``resumed_epochs`` epochs starts with those rows, so its history is the whole run.
+    """
+
+    def __init__(self, path: Path | None = None, resumed_epochs: int = 0):
         super().__init__()
-        self.seconds: list[float] = []
-        self.learning_rates: list[float] = []
-        self._start = 0.0
+        self.path = Path(path) if path is not None else None
+        self.rows: list[dict] = []
+        if self.path is not None and resumed_epochs > 0 and self.path.is_file():
+            earlier = pd.read_csv(self.path)
+            self.rows = earlier[earlier["epoch"] <= resumed_epochs].to_dict("records")
+        self._start = self._cpu_start = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+        self._start, self._cpu_start = time.perf_counter(), time.process_time()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-        self.learning_rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+        seconds, cpu_seconds = time.perf_counter() - self._start, time.process_time() - self._cpu_start
+        rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        row = {"epoch": epoch + 1, **(logs or {}), "seconds": seconds, "cpu_seconds": cpu_seconds}
+        self.rows.append({**row, "learning_rate": rate})
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.part")
+            self.frame().to_csv(tmp)
+            tmp.replace(self.path)  # a kill while writing never leaves half a history
+
+    def on_train_end(self, logs=None):
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)  # the run is complete: its history is returned, not resumed
+
+    def frame(self) -> pd.DataFrame:
+        """The history so far as a DataFrame indexed by epoch (1, 2, …)."""
+        frame = pd.DataFrame(self.rows)
+        if frame.empty:
+            return pd.DataFrame(index=pd.RangeIndex(1, 1, name="epoch"))
+        return frame.set_index("epoch").astype(float)
 
 
 class EpochPrinter(keras.callbacks.Callback):
@@ -125,14 +155,19 @@ class EpochPrinter(keras.callbacks.Callback):
         self.print_to(f"  epoch {epoch + 1}/{self.epochs} · {time.perf_counter() - self._start:.0f} s · {scores}")
 
 
-def make_callbacks(checkpoint_path: Path, backup_dir: Path | None = None, patience: int = 4) -> list:
+def make_callbacks(
+    checkpoint_path: Path, backup_dir: Path | None = None, patience: int = 4, best_so_far: float | None = None
+) -> list:
     """The callbacks every training run in the course uses.
 
     * ``ModelCheckpoint``: after each epoch whose validation accuracy is the best so far,
-      write the weights to ``checkpoint_path``, so a crash never loses the best result;
+      write the weights to ``checkpoint_path``, so a crash never loses the best result
+      (``best_so_far``: the best validation accuracy of the epochs a resumed run already has);
     * ``BackupAndRestore`` (when ``backup_dir`` is given): saves the whole training
-      state every epoch; running the same training again after an interruption resumes
-      from the last finished epoch instead of starting over;
+      state (weights, optimizer state and epoch) after every epoch; running the same training
+      again after an interruption resumes from the last finished epoch instead of starting
+      over. It keeps the previous backup too, so a kill while the backup is being written
+      falls back to the epoch before;
     * ``EarlyStopping``: stop when the validation loss has not improved for ``patience``
       epochs. It does not restore weights itself: Keras would restore its best epoch at the
       end of every run, even one that never stopped early, and silently override
@@ -142,13 +177,39 @@ def make_callbacks(checkpoint_path: Path, backup_dir: Path | None = None, patien
     checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
     callbacks = [
         keras.callbacks.ModelCheckpoint(
-            str(checkpoint_path), monitor="val_accuracy", save_best_only=True, save_weights_only=True
+            str(checkpoint_path),
+            monitor="val_accuracy",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=best_so_far,
         ),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
     ]
     if backup_dir is not None:
-        callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+        callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True))
     return callbacks
+
+
+def backed_up_epochs(backup_dir: Path | None) -> int:
+    """How many finished epochs the backup in ``backup_dir`` holds (0: none, the run starts from scratch).
+
+    Read from the ``training_metadata.json`` that Keras' ``BackupAndRestore`` writes with its
+    weights; it is the epoch a rerun of the same training resumes from.
+    """
+    if backup_dir is None:
+        return 0
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        try:
+            return int(json.loads((Path(backup_dir) / name).read_text())["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return 0
+
+
+def backup_history_path(backup_dir: Path) -> Path:
+    """The per-epoch history of a run that may be interrupted, kept next to its backup folder."""
+    backup_dir = Path(backup_dir)
+    return backup_dir.with_name(backup_dir.name + "-history.csv")
 
 
 # --------------------------------------------------------------------------- one step by hand
@@ -247,16 +308,6 @@ class TrainingResult:
         return len(self.history)
 
 
-def history_frame(history: keras.callbacks.History, log: EpochLog) -> pd.DataFrame:
-    """Keras' history dict as a DataFrame indexed by epoch (1, 2, …), with wall time and learning rate."""
-    frame = pd.DataFrame(history.history)
-    frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
-    n = len(frame)
-    frame["seconds"] = log.seconds[-n:] if log.seconds else np.nan
-    frame["learning_rate"] = log.learning_rates[-n:] if log.learning_rates else np.nan
-    return frame
-
-
 def scratch_checkpoint_path(model: keras.Model) -> Path:
     """A checkpoint file of its own for a fit that names none, in a fresh temporary folder.
 
@@ -264,6 +315,15 @@ def scratch_checkpoint_path(model: keras.Model) -> Path:
     time would otherwise share one HDF5 file, and HDF5 refuses a file another process has open.
     """
     return Path(tempfile.mkdtemp(prefix="mnistlab-fit-")) / f"{model.name}.weights.h5"
+
+
+def augmentation_for(model: keras.Model, augment: augmentation.Settings | None | str = "recipe"):
+    """The augmentation ``model`` trains with: ``"recipe"`` means the default model's, none for the others."""
+    if augment == "recipe":
+        return augmentation.DEFAULT if uses_recipe(model) else None
+    if augment is not None and not isinstance(augment, augmentation.Settings):
+        raise ValueError(f"augment must be 'recipe', None or augmentation.Settings, got {augment!r}")
+    return augment
 
 
 def fit(
@@ -275,31 +335,50 @@ def fit(
     backup_dir: Path | None = None,
     verbose: int | str = "auto",
     extra_callbacks: list | None = None,
+    augment: augmentation.Settings | None | str = "recipe",
+    seed: int = config.SEED,
 ) -> TrainingResult:
     """Compile ``model`` (see :func:`compile_model`) and fit it with the course callbacks.
 
-    The validation set drives checkpointing and early stopping. The returned model holds
-    the weights of the best validation epoch, except for the default recipe, whose
-    learning-rate schedule makes the last epoch the one to keep (the checkpoint of the
-    best epoch is still written, so a crash loses nothing). ``extra_callbacks`` (e.g.
-    :class:`EpochPrinter`) run after the course callbacks.
+    The training digits come from :func:`mnistlab.augmentation.training_batches`: shuffled
+    every epoch and, for the default recipe (``augment="recipe"``, or given
+    :class:`~mnistlab.augmentation.Settings`), augmented on the fly outside the model, from
+    ``seed``. The validation set drives checkpointing and early stopping. The returned model
+    holds the weights of the best validation epoch, except for the default recipe, whose
+    learning-rate schedule makes the last epoch the one to keep (the checkpoint of the best
+    epoch is still written, so a crash loses nothing). With ``backup_dir``, a run that was
+    interrupted resumes after its last finished epoch, and its history covers the whole run.
+    ``extra_callbacks`` (e.g. :class:`EpochPrinter`) run after the course callbacks.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got epochs={epochs}, batch_size={batch_size}")
     checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else scratch_checkpoint_path(model)
-    steps = math.ceil(len(split.x_train) / batch_size) * epochs
-    compile_model(model, total_steps=max(steps, 2))
-    log = EpochLog()
-    callbacks = make_callbacks(checkpoint_path, backup_dir) + [log] + list(extra_callbacks or [])
-    start = time.perf_counter()
-    history = model.fit(
+    steps = augmentation.steps_per_epoch(len(split.x_train), batch_size)
+    compile_model(model, total_steps=max(steps * epochs, 2))
+    resumed = backed_up_epochs(backup_dir)
+    log = EpochLog(backup_history_path(backup_dir) if backup_dir is not None else None, resumed)
+    best_so_far = None
+    if resumed and checkpoint_path.is_file() and log.rows:
+        best_so_far = max(row.get("val_accuracy", float("-inf")) for row in log.rows)
+    callbacks = make_callbacks(checkpoint_path, backup_dir, best_so_far=best_so_far) + [log]
+    batches = augmentation.training_batches(
         split.x_train,
         prepare_labels(model, split.y_train),
-        batch_size=batch_size,
+        batch_size,
+        seed,
+        augmentation_for(model, augment),
+        first_epoch=resumed,  # BackupAndRestore resumes the epoch count at the same place
+    )
+    start = time.perf_counter()
+    model.fit(
+        batches,
+        steps_per_epoch=steps,
         epochs=epochs,
         validation_data=(split.x_val, prepare_labels(model, split.y_val)),
-        callbacks=callbacks,
+        validation_batch_size=VALIDATION_BATCH_SIZE,
+        callbacks=callbacks + list(extra_callbacks or []),
         verbose=verbose,
+        shuffle=False,  # training_batches shuffles every epoch itself
     )
     seconds = time.perf_counter() - start
     # Tutorial models (constant learning rate) go back to their best validation epoch. The default
@@ -307,13 +386,16 @@ def fit(
     # choosing among the final epochs by 6,000 validation digits mostly picks noise.
     if checkpoint_path.is_file() and not uses_recipe(model):
         model.load_weights(str(checkpoint_path))
-    return TrainingResult(model, history_frame(history, log), seconds, checkpoint_path)
+    return TrainingResult(model, log.frame(), seconds, checkpoint_path)
 
 
-def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> tuple[float, float]:
+def accuracy_and_loss(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000
+) -> tuple[float, float]:
     """``(accuracy, loss)`` on integer-labelled digits; the loss is plain cross-entropy for every model.
 
-    Computed by :func:`mnistlab.evaluation.evaluate`, so they are the numbers notebook 04 reports.
+    Computed by :func:`mnistlab.evaluation.evaluate` (which returns a whole ``Evaluation``),
+    so they are the numbers notebook 04 reports.
     """
     scores = evaluation.evaluate(model, images, labels, batch_size=batch_size)
     return scores.accuracy, scores.loss
@@ -331,6 +413,7 @@ def train(
     backup_dir: Path | None = None,
     save_to: Path | None = None,
     extra_callbacks: list | None = None,
+    plan: config.Budget | None = None,
 ) -> TrainingResult:
     """Build, train and test-evaluate one architecture of :data:`mnistlab.models.MODELS`.
 
@@ -338,11 +421,11 @@ def train(
     test evaluation, so nothing that happens afterwards can lose the trained model; its
     per-epoch history goes next to it (see :func:`history_path`).
 
-    Everything not given comes from ``config.budget()`` — the one place where fast mode
-    changes how much is trained. A ready ``split`` (see :func:`prepare_data`) overrides
-    ``train_size``.
+    Everything not given comes from the budget ``plan`` (default: ``config.budget()``, the
+    one place where fast mode changes how much is trained). A ready ``split`` (see
+    :func:`prepare_data`) overrides ``train_size``.
     """
-    plan = config.budget()
+    plan = plan or config.budget()
     epochs = plan.epochs if epochs is None else epochs
     batch_size = plan.batch_size if batch_size is None else batch_size
     if train_size == "budget":
@@ -351,12 +434,12 @@ def train(
     if split is None:
         split = prepare_data(train_size, seed=seed)
     model = models.build_model(name)
-    result = fit(model, split, epochs, batch_size, checkpoint_path, backup_dir, verbose, extra_callbacks)
+    result = fit(model, split, epochs, batch_size, checkpoint_path, backup_dir, verbose, extra_callbacks, seed=seed)
     if save_to is not None:
         save_deployable(result.model, save_to)
         # Here rather than in each caller, so a model saved by any route keeps the history notebook 03 plots.
         result.history.to_csv(history_path(save_to))
-    result.test_accuracy, result.test_loss = evaluate(result.model, split.x_test, split.y_test)
+    result.test_accuracy, result.test_loss = accuracy_and_loss(result.model, split.x_test, split.y_test)
     return result
 
 
@@ -406,13 +489,14 @@ def load_model(path: str | os.PathLike) -> keras.Model:
         ) from error
 
 
-def default_model_path() -> Path:
-    """Where the default model of this configuration is saved, e.g. ``models/default_cnn-v3-full-60k-12ep.keras``.
+def default_model_path(plan: config.Budget | None = None) -> Path:
+    """Where the default model of a budget is saved, e.g. ``models/default_cnn-v4-full-60k-12ep.keras``.
 
     The name holds the mode, the architecture version and the budget that trains it, so
     a change to any of them never loads a model trained for another configuration.
+    ``plan`` defaults to the current mode's budget.
     """
-    plan = config.budget()
+    plan = plan or config.budget()
     size = f"{(plan.train_size or 60_000) // 1000}k"
     name = f"default_cnn-{models.DEFAULT_ARCHITECTURE_VERSION}-{plan.name}-{size}-{plan.epochs}ep"
     return config.models_dir() / f"{name}.keras"
@@ -471,13 +555,16 @@ def load_or_train_default(verbose: int | str = 0, print_to=print) -> keras.Model
 
 def _train_default(path: Path, verbose: int | str, print_to) -> keras.Model:
     plan = config.budget()
+    checkpoint_path, backup_dir = training_state_paths(path)
     print_to(
         f"No trained default model for {plan.name} mode yet, so it is trained now, once: "
         f"{training_digits(plan):,} digits × "
         f"{plan.epochs} epochs, roughly {_rough_duration(estimated_training_seconds(plan))} on a 2-core CPU "
         f"(longer on a busy one). It will be saved to {path}; later calls load that file."
     )
-    checkpoint_path, backup_dir = training_state_paths(path)
+    done = backed_up_epochs(backup_dir)
+    if done:
+        print_to(resume_message(done, plan.epochs, backup_dir))
     train(
         "default",
         verbose=verbose,
@@ -488,6 +575,14 @@ def _train_default(path: Path, verbose: int | str, print_to) -> keras.Model:
     )
     print_to(f"Saved the default model to {path}.")
     return load_model(path)
+
+
+def resume_message(done: int, epochs: int, backup_dir: Path) -> str:
+    """What a run that resumes from a backup says first."""
+    return (
+        f"Resuming an interrupted run from its backup ({backup_dir}): {done} of {epochs} epochs were finished, "
+        f"training goes on with epoch {min(done + 1, epochs)}."
+    )
 
 
 def training_state_paths(model_path: str | os.PathLike) -> tuple[Path, Path]:
@@ -512,12 +607,17 @@ def default_history_path() -> Path:
     return history_path(default_model_path())
 
 
-def load_default_history() -> pd.DataFrame | None:
-    """The training history of the saved default model, or None if it was not trained here."""
-    path = default_history_path()
+def load_model_history(model_path: str | os.PathLike) -> pd.DataFrame | None:
+    """The per-epoch history saved next to the model at ``model_path``, or None if there is none."""
+    path = history_path(model_path)
     if not path.is_file():
         return None
     return pd.read_csv(path, index_col="epoch")
+
+
+def load_default_history() -> pd.DataFrame | None:
+    """The training history of the saved default model, or None if it was not trained here."""
+    return load_model_history(default_model_path())
 
 
 def file_size_mb(path: str | os.PathLike) -> float:

@@ -71,7 +71,7 @@ def build_transfer_model(pretrained=None, freeze: bool = True, name: str = "tran
 
     from mnistlab import models
 
-    fresh = models.build_default_model(augment=False)
+    fresh = models.build_default_model()
     names = [layer.name for layer in fresh.layers]
     base_layers = fresh.layers[: names.index(BASE_END) + 1]
     base = keras.Sequential([keras.Input(shape=models.INPUT_SHAPE), *base_layers], name="conv_base")

@@ -9,12 +9,14 @@ import pytest
 from mnistlab import tuning
 
 
-def test_search_space_is_the_course_one():
-    assert tuning.SEARCH_SPACE == {
-        "filters": [32, 64, 128],
-        "units": [32, 64, 128],
-        "learning_rate": [1e-2, 1e-3, 1e-4],
-    }
+def test_the_tunable_model_offers_the_tuner_the_whole_search_space():
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    tuning.build_tunable(hp)  # registers each hyperparameter it reads, with its choices
+    offered = {name: list(hp.get_config()["space"][i]["config"]["values"]) for i, name in enumerate(hp.values)}
+    assert offered == {name: list(values) for name, values in tuning.SEARCH_SPACE.items()}
+    assert all(len(values) >= 2 for values in offered.values()), "a search needs a choice in every dimension"
 
 
 def test_tunable_model_uses_the_chosen_values():

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+from mnistlab.architectures import DEFAULT_MODEL, MODEL_NAMES
 from mnistlab.commands.arguments import positive_int
-
-MODEL_NAMES = ("dense", "small_cnn", "dropout_cnn", "default")  # keys of mnistlab.models.MODELS
 
 
 def register(subparsers) -> None:
@@ -16,12 +14,21 @@ def register(subparsers) -> None:
         "train",
         help="train a model on MNIST and save it as a .keras file",
         description="Train one of the course architectures with the course callbacks (checkpoint of the "
-        "best weights, early stopping, learning-rate schedule), test it on the 10,000 test digits "
-        "and save a deployable copy (no optimizer state).",
+        "best weights, backup of the training state, early stopping, learning-rate schedule), test it on "
+        "the 10,000 test digits and save a deployable copy (no optimizer state). Run the same command again "
+        "after an interruption and it resumes after the last finished epoch.",
     )
     parser.add_argument("--fast", action="store_true", help="fast mode: a small budget that runs in about a minute")
-    parser.add_argument("--model", choices=MODEL_NAMES, default="default", help="architecture (default: %(default)s)")
+    parser.add_argument(
+        "--model", choices=MODEL_NAMES, default=DEFAULT_MODEL, help="architecture (default: %(default)s)"
+    )
     parser.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: from the budget)")
+    parser.add_argument(
+        "--train-size",
+        type=positive_int,
+        default=None,
+        help="training digits drawn from the 60,000, 10%% of them held out for validation (default: from the budget)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -35,45 +42,65 @@ def run(args) -> int:
     if args.out is not None and args.out.suffix != ".keras":
         print(f"error: --out {args.out} must end in .keras (the Keras 3 model format)", file=sys.stderr)
         return 2
+    if args.train_size is not None and not 100 <= args.train_size <= 60_000:
+        print(
+            f"error: --train-size {args.train_size} must be between 100 and 60000 (MNIST has 60,000 training "
+            f"digits, and the 10% held out for validation must hold every digit class)",
+            file=sys.stderr,
+        )
+        return 2
     from mnistlab import config
 
-    if args.fast:
-        os.environ[config.FAST_ENV] = "1"
-    from mnistlab import data, training
-
     try:
-        plan = config.budget()
+        plan = config.FAST if args.fast else config.budget()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from mnistlab import data, training
+
     epochs = args.epochs or plan.epochs
+    train_size = args.train_size or plan.train_size or 60_000
+    budget_size = train_size == (plan.train_size or 60_000)
     out = args.out
-    if out is None and args.model == "default" and epochs == plan.epochs:
-        out = training.default_model_path()  # the file the later notebooks load
+    if out is None and args.model == DEFAULT_MODEL and epochs == plan.epochs and budget_size:
+        out = training.default_model_path(plan)  # the file the later notebooks load
     elif out is None:  # never let a shorter or longer run pose as the notebooks' default model
-        out = config.models_dir() / f"{args.model}-{plan.name}-{epochs}ep.keras"
-    train_size = plan.train_size or 60_000
+        size = "" if budget_size else f"-{train_size}"
+        out = config.models_dir() / f"{args.model}-{plan.name}{size}-{epochs}ep.keras"
     print(
         f"Training {args.model} ({plan.name} mode): {epochs} epochs, batch {plan.batch_size}, "
         f"{train_size:,} training digits (10% held out for validation)",
         flush=True,
     )
     checkpoint_path, backup_dir = training.training_state_paths(out)
+    done = training.backed_up_epochs(backup_dir)
+    if done:
+        print(training.resume_message(done, epochs, backup_dir), flush=True)
     try:
         result = training.train(
             args.model,
             epochs=epochs,
-            verbose=2,
+            train_size=train_size,
+            verbose=0,
             checkpoint_path=checkpoint_path,
             backup_dir=backup_dir,
             save_to=out,
+            extra_callbacks=[training.EpochPrinter(epochs, lambda line: print(line, flush=True))],
+            plan=plan,
         )
     except data.MnistDataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"test accuracy: {result.test_accuracy:.4f}")
     print(f"test loss: {result.test_loss:.4f}")
-    print(f"training wall time: {result.train_seconds:.1f} s ({result.epochs} epochs)")
+    if done:
+        print(
+            f"training wall time: {result.train_seconds:.1f} s for epochs {done + 1}-{result.epochs} "
+            f"({result.history['seconds'].sum():.1f} s for all {result.epochs} epochs, "
+            f"with those before the interruption)"
+        )
+    else:
+        print(f"training wall time: {result.train_seconds:.1f} s ({result.epochs} epochs)")
     print(f"parameters: {result.model.count_params():,}")
     print(f"saved file: {out} ({training.file_size_mb(out):.2f} MB)")
     return 0

@@ -3,6 +3,7 @@
 from mnistlab.plots.architecture import (
     layered_view,
     plot_augmentation,
+    plot_augmentation_parts,
     plot_edge_filter,
     plot_feature_maps,
     plot_filters,
@@ -71,6 +72,7 @@ __all__ = [
     "plot_pipeline_steps",
     "layered_view",
     "plot_augmentation",
+    "plot_augmentation_parts",
     "plot_edge_filter",
     "plot_feature_maps",
     "plot_filters",
