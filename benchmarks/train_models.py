@@ -36,12 +36,16 @@ from mnistlab.commands.arguments import positive_int
 
 # Candidates for the default model's recipe: (what the network is, what the input pipeline does).
 RECIPES = {
-    "default": "the default model, pooling before batch norm, full augmentation (affine + elastic + stroke width)",
-    "affine-only": "the default model with the affine augmentation only (the geometry of version 3: no elastic, "
-    "no stroke width)",
+    "default": "the default model as it is: pooling before batch norm, augmentation.DEFAULT",
+    "affine-only": "augmentation.AFFINE_ONLY: the geometry of version 3 (rotation 3.6 deg, shift 2.8 px, zoom 10%), "
+    "no elastic, no stroke width",
+    "affine+stroke": "the version-3 geometry + stroke width (thin 25%, thick 25%)",
+    "affine+stroke+elastic": "the version-3 geometry + stroke width + elastic wobble (0.8 px)",
+    "strong-affine+stroke+elastic": "rotation 8 deg, shear 0.15, stretch 10%, shift 2.5 px, zoom 10% + stroke width "
+    "+ elastic",
     "no-augmentation": "the default model without any augmentation",
     "v3-order": "batch norm before pooling, as in version 3 (same weights, 4x the normalised values), "
-    "full augmentation",
+    "augmentation.DEFAULT",
 }
 RESULTS = Path(__file__).resolve().parent / "results" / "train_models.csv"
 
@@ -93,13 +97,26 @@ def run_spec(text: str) -> dict:
 
 def build_recipe(name: str):
     """``(model, augmentation settings)`` of a default-model recipe."""
+    import dataclasses
+
     import keras
 
     from mnistlab import augmentation, models
 
     if name == "v3-order":
         return v3_order_model(keras, models), augmentation.DEFAULT
-    settings = {"default": augmentation.DEFAULT, "affine-only": augmentation.AFFINE_ONLY, "no-augmentation": None}
+    affine = augmentation.AFFINE_ONLY
+    stroke = dataclasses.replace(affine, thin=0.25, thick=0.25)
+    settings = {
+        "default": augmentation.DEFAULT,
+        "affine-only": affine,
+        "affine+stroke": stroke,
+        "affine+stroke+elastic": dataclasses.replace(stroke, elastic=0.8),
+        "strong-affine+stroke+elastic": augmentation.Settings(
+            rotation=8.0, shear=0.15, zoom=0.1, stretch=0.1, shift=2.5, elastic=0.8, thin=0.25, thick=0.25
+        ),
+        "no-augmentation": None,
+    }
     return models.build_default_model(), settings[name]
 
 
@@ -164,6 +181,16 @@ def train_once(conf: dict, split, seed: int, folder: Path):
     return result
 
 
+def stroke_tests(split) -> dict:
+    """The test digits redrawn with one-pixel and with bold strokes (how real users' strokes differ from MNIST's)."""
+    from mnistlab import augmentation
+
+    return {
+        "1-px strokes": augmentation.one_pixel_strokes(split.x_test),
+        "bold strokes": augmentation.bold_strokes(split.x_test),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = config.FAST if args.fast else config.budget()
@@ -179,11 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     arrays = data.load_mnist()
     runs: dict[str, list[dict]] = {label(conf): [] for conf in confs}
+    strokes = None
     size_mb = None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for seed in range(args.seeds):
             split = training.prepare_data(plan.train_size, seed=seed, arrays=arrays)
+            strokes = strokes or stroke_tests(split)  # the test set is the same for every seed
             for conf in confs:
                 before = os.getloadavg()[0]
                 result = train_once(conf, split, seed, folder)
@@ -195,12 +224,17 @@ def main(argv: list[str] | None = None) -> int:
                     "epoch cpu seconds": _after_first(history["cpu_seconds"]),
                     "epochs run": len(history),
                     "accuracy": result.test_accuracy,
+                    **{
+                        name: training.accuracy_and_loss(result.model, images, split.y_test)[0]
+                        for name, images in strokes.items()
+                    },
                     "params": result.model.count_params(),
                     "load": (before, after),
                 }
                 runs[label(conf)].append(run)
                 print(
                     f"  {label(conf):<28} seed {seed}: test accuracy {run['accuracy']:.4f}, "
+                    f"1-px strokes {run['1-px strokes']:.4f}, bold {run['bold strokes']:.4f}, "
                     f"{run['epochs run']} epochs, "
                     f"{run['seconds']:.1f} s ({run['epoch seconds']:.1f} s, {run['epoch cpu seconds']:.1f} CPU-s "
                     f"per epoch after the first); load {before:.2f} -> {after:.2f}",
@@ -238,6 +272,8 @@ def summarise(confs, runs) -> list[dict]:
                 "epoch seconds": statistics.median(r["epoch seconds"] for r in rs),
                 "epoch cpu seconds": epoch_cpu,
                 "test accuracy": accuracy,
+                "1-px strokes": statistics.median(r["1-px strokes"] for r in rs),
+                "bold strokes": statistics.median(r["bold strokes"] for r in rs),
                 "time / anchor": seconds / anchor_seconds if anchor_seconds else float("nan"),
                 "epoch cpu / anchor": epoch_cpu / anchor_epoch if anchor_epoch else float("nan"),
                 "error / anchor": (1 - accuracy) / anchor_error if anchor_error else float("nan"),
@@ -251,13 +287,15 @@ def summarise(confs, runs) -> list[dict]:
 def print_table(table: list[dict]) -> None:
     header = (
         f"{'configuration':<28} {'params':>7} {'epochs':>6} {'time s':>7} {'s/epoch':>7} {'CPU-s/ep':>8} "
-        f"{'accuracy':>8} {'time/anchor':>11} {'CPU/ep/anchor':>13} {'error/anchor':>12}  per seed (load)"
+        f"{'accuracy':>8} {'1-px':>6} {'bold':>6} {'time/anchor':>11} {'CPU/ep/anchor':>13} {'error/anchor':>12}"
+        "  per seed (load)"
     )
     print("\nmedians over seeds\n" + header + "\n" + "-" * len(header))
     for row in table:
         print(
             f"{row['configuration']:<28} {row['params']:>7,} {row['epochs']:>6g} {row['seconds']:>7.1f} "
             f"{row['epoch seconds']:>7.1f} {row['epoch cpu seconds']:>8.1f} {row['test accuracy']:>8.4f} "
+            f"{row['1-px strokes']:>6.3f} {row['bold strokes']:>6.3f} "
             f"{row['time / anchor']:>11.2f} {row['epoch cpu / anchor']:>13.2f} {row['error / anchor']:>12.2f}  "
             f"{row['per seed']} ({row['load']})"
         )
