@@ -13,7 +13,7 @@ INPUT_SHAPE = (28, 28, 1)
 
 # Bump when build_default_model() or its training recipe changes, so that saved default models of an
 # older design are never loaded by mistake (the version is part of the saved file's name).
-# v4: augmentation moved out of the model into the input pipeline, with stroke-width and elastic changes.
+# v4: augmentation moved out of the model into the input pipeline, with stroke-width changes; pooling before BN.
 DEFAULT_ARCHITECTURE_VERSION = "v4"
 
 # Batch normalisation keeps running averages of each channel's mean and variance for use at
@@ -124,8 +124,8 @@ def build_default_model() -> keras.Model:
     * no dropout: augmentation and batch normalisation already regularise enough.
 
     It holds no augmentation layer: training feeds it digits that ``tf.data`` has already
-    augmented (:mod:`mnistlab.augmentation`: rotations, shears, zooms, shifts, an elastic
-    wobble and thinner or thicker strokes), in parallel with training, so the saved model is
+    augmented (:mod:`mnistlab.augmentation`: small rotations, zooms and shifts, and thinner or
+    thicker strokes), in parallel with training, so the saved model is
     exactly the network that predicts. It is trained with AdamW and a warm-up + cosine
     learning-rate schedule (see :func:`mnistlab.training.compile_model`).
     """

@@ -1,4 +1,4 @@
-"""Dropout, batch normalisation and augmentation (and its stroke-width and elastic parts) measured with and without."""
+"""Dropout, batch normalisation and augmentation (and its stroke-width part) measured with and without."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ VARIANTS: dict[str, dict] = {
     "augmentation + batch norm (default)": {"augment": augmentation.DEFAULT, "batch_norm": True, "dropout": 0.0},
 }
 
-# The with/without pair for the parts of the augmentation added for real users' strokes.
+# The with/without pair for the part of the augmentation added for real users' strokes.
 STROKE_VARIANTS: dict[str, dict] = {
-    "default without stroke-width and elastic changes": {
-        "augment": augmentation.without(augmentation.DEFAULT, "stroke", "elastic"),
+    "default without stroke-width changes": {
+        "augment": augmentation.without(augmentation.DEFAULT, "stroke"),
         "batch_norm": True,
     },
     "default (with them)": {"augment": augmentation.DEFAULT, "batch_norm": True},

@@ -32,9 +32,10 @@ def test_settings_reject_impossible_values():
 
 
 def test_without_switches_off_only_the_named_parts():
-    geometry_only = augmentation.without(augmentation.DEFAULT, "stroke", "elastic")
+    wobbly = augmentation.Settings(elastic=0.8)
+    geometry_only = augmentation.without(wobbly, "stroke", "elastic")
     assert geometry_only.thin == geometry_only.thick == geometry_only.elastic == 0
-    assert geometry_only.rotation == augmentation.DEFAULT.rotation > 0
+    assert geometry_only.rotation == wobbly.rotation > 0 and geometry_only == augmentation.AFFINE_ONLY
     assert augmentation.without(augmentation.DEFAULT, "affine", "stroke", "elastic") == NOTHING
 
 
@@ -137,3 +138,12 @@ def test_training_batches_reject_bad_input(digits):
         augmentation.training_batches(digits, np.arange(len(digits)), 0, seed=0)
     with pytest.raises(ValueError, match=r"shape \(N, 28, 28, 1\)"):
         augmentation.augment(np.zeros((2, 28, 28)), (0, 0))
+
+
+def test_the_elastic_wobble_bends_strokes_without_moving_the_digit(digits):
+    wobble = augmentation.Settings(rotation=0, zoom=0, shift=0, thin=0, thick=0, elastic=1.0)
+    bent = augmentation.augment(digits, (2, 2), wobble).numpy()
+    assert (np.abs(bent - digits).reshape(len(digits), -1).max(axis=1) > 0.1).all()
+    rows = np.arange(28)[None, :, None, None]
+    centre, bent_centre = ((a * rows).sum(axis=(1, 2, 3)) / a.sum(axis=(1, 2, 3)) for a in (digits, bent))
+    assert np.abs(centre - bent_centre).max() < 1.5, "a smooth local displacement, not a shift"
