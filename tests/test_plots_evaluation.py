@@ -126,7 +126,7 @@ def test_saliency_overlay_marks_the_pixel_that_matters():
 
 def test_bad_image_shape_is_named():
     with pytest.raises(ValueError, match="images must be a stack"):
-        plots.plot_mistakes(np.zeros((2, 784)), [0, 1], probabilities([1, 0]))
+        plots.plot_mistakes(np.zeros((2, 100)), [0, 1], probabilities([1, 0]))
 
 
 def test_grad_cam_figure_puts_each_map_over_its_digit(course_home):

@@ -13,6 +13,7 @@ from mnistlab.plots.digits import (
     plot_digit_grid,
     plot_intensity_histogram,
     plot_mean_digits,
+    plot_pixel_values,
 )
 from mnistlab.plots.evaluation import (
     plot_calibration,
@@ -64,6 +65,7 @@ __all__ = [
     "plot_digit_grid",
     "plot_intensity_histogram",
     "plot_mean_digits",
+    "plot_pixel_values",
     "save_figure",
     "plot_confidence_bars",
     "plot_image_predictions",

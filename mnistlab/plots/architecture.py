@@ -9,6 +9,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
+from mnistlab.plots.grid import panel_grid
 from mnistlab.plots.saving import figure_path, save_figure
 
 
@@ -120,18 +121,11 @@ def plot_filters(model, save: str | None = None):
         raise ValueError(f"model {model.name!r} has no Conv2D layer: there are no filters to show")
     kernels = np.asarray(convs[0].kernel)  # (k, k, in_channels, filters)
     count = kernels.shape[-1]
-    cols = min(8, count)
-    rows = int(np.ceil(count / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows), squeeze=False)
+    fig, axes = panel_grid(count, 8, (1.2, 1.2))
     limit = float(np.abs(kernels).max()) or 1.0
-    for index, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if index < count:
-            ax.imshow(kernels[:, :, 0, index], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(str(index), fontsize=7)
-        else:
-            ax.axis("off")
+    for index, ax in enumerate(axes[:count]):
+        ax.imshow(kernels[:, :, 0, index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(str(index), fontsize=7)
     fig.suptitle(f"First-layer filters of {model.name} ({convs[0].name})")
     fig.tight_layout()
     save_figure(fig, save)

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from mnistlab import evaluation
 from mnistlab.data import NUM_CLASSES
 from mnistlab.evaluation import DIGITS
+from mnistlab.plots.grid import image_stack, panel_grid
 from mnistlab.plots.saving import save_figure
 
 
@@ -17,23 +18,6 @@ def _finish(fig: Figure, save: str | None) -> Figure:
     fig.tight_layout()
     save_figure(fig, save)
     return fig
-
-
-def _images(images) -> np.ndarray:
-    """(N, 28, 28) or (N, 28, 28, 1) to (N, 28, 28), for imshow."""
-    array = np.asarray(images)
-    if array.ndim == 4 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 3:
-        raise ValueError(
-            f"images must be a stack (N, 28, 28) or (N, 28, 28, 1), got shape {array.shape}."
-        )
-    return array
-
-
-def _grid(n: int, columns: int) -> tuple[int, int]:
-    columns = max(1, min(columns, n))
-    return int(np.ceil(n / columns)), columns
 
 
 # --------------------------------------------------------------------------- confusion
@@ -101,7 +85,7 @@ def plot_mistakes(
 
     Each title reads ``true → predicted`` and the confidence of the prediction.
     """
-    images = _images(images)
+    images = image_stack(images)
     y_true = np.asarray(y_true)
     proba = np.asarray(probabilities)
     if indices is None:
@@ -112,11 +96,8 @@ def plot_mistakes(
         ax.text(0.5, 0.5, "no mistakes to show", ha="center", va="center")
         ax.axis("off")
         return _finish(fig, save)
-    rows, cols = _grid(len(indices), columns)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.8 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, i in zip(axes.ravel(), indices, strict=False):
+    fig, axes = panel_grid(len(indices), columns, (1.5, 1.8))
+    for ax, i in zip(axes, indices, strict=False):
         predicted = int(proba[i].argmax())
         ax.imshow(images[i], cmap="gray_r")
         ax.set_title(f"#{i}\n{y_true[i]}→{predicted} ({proba[i, predicted]:.2f})", fontsize=8,
@@ -127,7 +108,7 @@ def plot_mistakes(
 
 def plot_predictions(images, probabilities, y_true=None, n: int = 8, save: str | None = None) -> Figure:
     """The first ``n`` images, each above a bar chart of its ten predicted probabilities."""
-    images = _images(images)[:n]
+    images = image_stack(images)[:n]
     proba = np.asarray(probabilities)[: len(images)]
     fig, axes = plt.subplots(2, len(images), figsize=(1.7 * len(images), 3.6), squeeze=False,
                              gridspec_kw={"height_ratios": [1.2, 1]})
@@ -226,7 +207,7 @@ def plot_saliency(
     """
     images = np.asarray(images)[:n]
     maps, explained = evaluation.saliency(model, images, digits=None if digits is None else np.asarray(digits)[:n])
-    flat = _images(images)
+    flat = image_stack(images)
     fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
     for k in range(len(flat)):
         title = f"explains {explained[k]}"
@@ -257,7 +238,7 @@ def plot_grad_cam(
     chosen = None if digits is None else np.asarray(digits)[:n]
     cams, explained = evaluation.grad_cam(model, images, digits=chosen, layer_name=layer_name)
     sal, _ = evaluation.saliency(model, images, digits=explained)
-    flat = _images(images)
+    flat = image_stack(images)
     fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
     for k in range(len(flat)):
         title = f"explains {explained[k]}"

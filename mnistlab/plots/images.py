@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from mnistlab.plots.grid import panel_grid, without_channel_axis
 from mnistlab.plots.saving import save_figure
 
 STEP_TITLES = {
@@ -24,9 +25,7 @@ STEP_TITLES = {
 
 
 def _show(ax, image: np.ndarray, title: str) -> None:
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
+    image = without_channel_axis(image)
     if image.ndim == 3:
         ax.imshow(image)
     else:
@@ -94,12 +93,8 @@ def plot_image_predictions(predictions: Sequence, columns: int = 6, save: str | 
     shown = [p for p in predictions if p.image is not None] or list(predictions)
     if not shown:
         raise ValueError("no predictions to plot")
-    columns = max(1, min(columns, len(shown)))
-    rows = -(-len(shown) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, p in zip(axes.ravel(), shown, strict=False):
+    fig, axes = panel_grid(len(shown), columns, (1.6, 1.8))
+    for ax, p in zip(axes, shown, strict=False):
         image = p.image if p.image is not None else np.zeros((28, 28))
         answer = f"{p.digit} {p.confidence:.0%}" if p.is_digit else p.status
         _show(ax, image, f"{str(p.name).split('/')[-1][:14]}\n{answer}")
