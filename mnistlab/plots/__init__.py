@@ -2,6 +2,7 @@
 
 from mnistlab.plots.architecture import (
     layered_view,
+    layered_view_image,
     plot_augmentation,
     plot_edge_filter,
     plot_feature_maps,
@@ -72,6 +73,7 @@ __all__ = [
     "plot_pipeline_grid",
     "plot_pipeline_steps",
     "layered_view",
+    "layered_view_image",
     "plot_augmentation",
     "plot_edge_filter",
     "plot_feature_maps",

@@ -8,9 +8,10 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from mnistlab.plots.grid import panel_grid
-from mnistlab.plots.saving import figure_path, save_figure
+from mnistlab.plots.saving import save_figure
 
 
 @contextlib.contextmanager
@@ -43,14 +44,13 @@ def _default_font(size: int = 14):
         return ImageFont.load_default()
 
 
-def layered_view(model, save: str | None = None, legend: bool = True, **options):
-    """A visualkeras "layered" diagram of ``model`` as a PIL image, working on Keras 3 and printing nothing.
+def layered_view_image(model, legend: bool = True, **options):
+    """The visualkeras "layered" diagram of ``model`` as a PIL image, working on Keras 3 and printing nothing.
 
     ``options`` go to ``visualkeras.layered_view`` (e.g. ``scale_xy``, ``spacing``,
     ``type_ignore``). visualkeras 0.2.0 reads ``layer.output_shape``, which Keras 3
     layers no longer have, and always warns about a deprecated legend option; this
-    wrapper supplies the shapes and silences both. ``save`` is a file name under
-    ``config.figures_dir()``.
+    wrapper supplies the shapes and silences both.
     """
     if not getattr(model, "built", False) or not model.layers:
         raise ValueError("layered_view needs a built model with layers: start it with keras.Input(...)")
@@ -64,10 +64,29 @@ def layered_view(model, save: str | None = None, legend: bool = True, **options)
         options.setdefault("font", _default_font())
     with _keras2_output_shapes(model), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        image = visualkeras.layered_view(model, **options)
-    if save is not None:
-        image.save(figure_path(save))
-    return image
+        return visualkeras.layered_view(model, **options)
+
+
+LAYERED_VIEW_MAX_WIDTH = 11.0  # inches: as wide as a notebook cell shows without shrinking the text
+
+
+def layered_view(model, title: str | None = None, save: str | None = None, legend: bool = True, **options) -> Figure:
+    """A visualkeras "layered" diagram of ``model`` (see :func:`layered_view_image`) as a matplotlib Figure.
+
+    The picture is shown at its own pixel size (100 px to the inch) up to
+    :data:`LAYERED_VIEW_MAX_WIDTH`; ``save`` is a file name under ``config.figures_dir()``.
+    """
+    image = layered_view_image(model, legend=legend, **options)
+    width, height = image.size
+    scale = min(1.0, LAYERED_VIEW_MAX_WIDTH * 100 / width)
+    fig, ax = plt.subplots(figsize=(width * scale / 100, height * scale / 100 + (0.4 if title else 0.0)))
+    ax.imshow(image)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
 
 
 def _conv_layers(model):
