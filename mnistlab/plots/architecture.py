@@ -22,6 +22,9 @@ def _keras2_output_shapes(model):
     added for the duration of the drawing and removed afterwards, leaving the model as
     it was.
     """
+    # Remove once visualkeras reads layer.output.shape itself (then raise its lower bound to that
+    # release): tests/test_workarounds.py fails, naming the versions, as soon as this is no longer
+    # needed or no longer enough.
     added = []
     try:
         for layer in model.layers:
