@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mnistlab.plots.grid import panel_grid
-from mnistlab.plots.saving import save_figure
+from mnistlab.plots.saving import finish_figure
 
 
 @contextlib.contextmanager
@@ -87,9 +87,7 @@ def layered_view(model, title: str | None = None, save: str | None = None, legen
     ax.axis("off")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def _conv_layers(model):
@@ -131,9 +129,7 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, save: str | N
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle("Feature maps: what each convolution layer responds to")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_filters(model, save: str | None = None):
@@ -149,9 +145,7 @@ def plot_filters(model, save: str | None = None):
         ax.imshow(kernels[:, :, 0, index], cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(str(index), fontsize=7)
     fig.suptitle(f"First-layer filters of {model.name} ({convs[0].name})")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def augment(images: np.ndarray, copies: int = 6, layer=None, seed: int = 0) -> np.ndarray:
@@ -187,9 +181,7 @@ def plot_augmentation(images: np.ndarray, copies: int = 6, layer=None, seed: int
     for col in range(copies):
         axes[0, col + 1].set_title(f"augmented {col + 1}", fontsize=8)
     fig.suptitle("Augmentation: small random rotations, shifts and zooms (training only)")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = None):
@@ -210,9 +202,7 @@ def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = N
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def convolve2d(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from mnistlab.plots.grid import image_stack, panel_grid, without_channel_axis
-from mnistlab.plots.saving import save_figure
+from mnistlab.plots.saving import finish_figure
 
 
 def plot_digit_grid(
@@ -32,9 +32,7 @@ def plot_digit_grid(
             ax.set_title(str(titles[index]), fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_pixel_values(image: np.ndarray, title: str = "", save: str | None = None):
@@ -65,9 +63,7 @@ def plot_pixel_values(image: np.ndarray, title: str = "", save: str | None = Non
     )
     right.set_title("pixel values where there is ink (row, column as in the 28×28 image)")
     right.tick_params(labelsize=6)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_class_balance(labels: np.ndarray, title: str = "Examples per digit", save: str | None = None):
@@ -82,9 +78,7 @@ def plot_class_balance(labels: np.ndarray, title: str = "Examples per digit", sa
     ax.axhline(counts.mean(), color="black", linestyle="--", linewidth=1, label=f"mean {counts.mean():.0f}")
     ax.set(xlabel="digit", ylabel="count", title=title)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_intensity_histogram(images: np.ndarray, bins: int = 64, save: str | None = None):
@@ -93,9 +87,7 @@ def plot_intensity_histogram(images: np.ndarray, bins: int = 64, save: str | Non
     fig, ax = plt.subplots(figsize=(7, 3.2))
     ax.hist(values, bins=bins, color="slategray", log=True)
     ax.set(xlabel="pixel value", ylabel="number of pixels (log scale)", title="Pixel intensities")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def mean_digit_images(images: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> np.ndarray:

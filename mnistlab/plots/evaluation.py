@@ -10,15 +10,7 @@ from mnistlab import evaluation
 from mnistlab.data import NUM_CLASSES
 from mnistlab.evaluation import DIGITS
 from mnistlab.plots.grid import image_stack, panel_grid
-from mnistlab.plots.saving import save_figure
-
-
-def _finish(fig: Figure, save: str | None) -> Figure:
-    """Tidy the layout and, if asked, save (a bare name goes under ``config.figures_dir()``)."""
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
-
+from mnistlab.plots.saving import finish_figure
 
 # --------------------------------------------------------------------------- confusion
 
@@ -53,7 +45,7 @@ def plot_confusion_matrix(
         ax.set_ylabel("true digit")
     if title:
         fig.suptitle(title)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_per_digit_accuracy(y_true, y_pred, save: str | None = None) -> Figure:
@@ -71,7 +63,7 @@ def plot_per_digit_accuracy(y_true, y_pred, save: str | None = None) -> Figure:
     ax.set_ylabel("accuracy")
     ax.set_title("Accuracy per digit")
     ax.legend(loc="lower right")
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- examples
@@ -95,7 +87,7 @@ def plot_mistakes(
         fig, ax = plt.subplots(figsize=(4, 1.5))
         ax.text(0.5, 0.5, "no mistakes to show", ha="center", va="center")
         ax.axis("off")
-        return _finish(fig, save)
+        return finish_figure(fig, save)
     fig, axes = panel_grid(len(indices), columns, (1.5, 1.8))
     for ax, i in zip(axes, indices, strict=False):
         predicted = int(proba[i].argmax())
@@ -103,7 +95,7 @@ def plot_mistakes(
         ax.set_title(f"#{i}\n{y_true[i]}→{predicted} ({proba[i, predicted]:.2f})", fontsize=8,
                      color="tab:red" if predicted != y_true[i] else "black")
     fig.suptitle(title or "Mistakes: true→predicted (confidence)", fontsize=10)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_predictions(images, probabilities, y_true=None, n: int = 8, save: str | None = None) -> Figure:
@@ -130,7 +122,7 @@ def plot_predictions(images, probabilities, y_true=None, n: int = 8, save: str |
         if k:
             axes[1, k].set_yticklabels([])
     axes[1, 0].set_ylabel("probability", fontsize=8)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- confidence
@@ -150,7 +142,7 @@ def plot_precision_recall(y_true, probabilities, save: str | None = None) -> Fig
     ax.set_ylabel("precision")
     ax.set_title("Precision-recall per digit (zoomed on recall ≥ 0.5)")
     ax.legend(fontsize=8, ncol=2, loc="lower left")
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_confidence_histogram(y_true, probabilities, bins: int = 20, save: str | None = None) -> Figure:
@@ -168,7 +160,7 @@ def plot_confidence_histogram(y_true, probabilities, bins: int = 20, save: str |
     ax.set_ylabel("predictions (log scale)")
     ax.set_title("How sure is the model when it is right, and when it is wrong?")
     ax.legend()
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_calibration(y_true, probabilities, bins: int = 10, save: str | None = None) -> Figure:
@@ -191,7 +183,7 @@ def plot_calibration(y_true, probabilities, bins: int = 10, save: str | None = N
     ax.set_ylabel("accuracy")
     ax.set_title("Reliability diagram (numbers: predictions per bin)")
     ax.legend(loc="upper left", fontsize=8)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- saliency
@@ -223,7 +215,7 @@ def plot_saliency(
     axes[1, 0].set_title("saliency", fontsize=8, loc="left")
     axes[2, 0].set_title("overlay", fontsize=8, loc="left")
     fig.suptitle("Which pixels drove the prediction (gradient saliency)", fontsize=10)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_grad_cam(
@@ -258,7 +250,7 @@ def plot_grad_cam(
     axes[2, 0].set_title("Grad-CAM", fontsize=8, loc="left")
     layer = evaluation.grad_cam_layer(model, layer_name)
     fig.suptitle(f"Gradient saliency vs Grad-CAM (feature map of {layer})", fontsize=10)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- k-fold, transfer
@@ -281,7 +273,7 @@ def plot_kfold(folds, single_split_accuracy: float | None = None, save: str | No
     ax.set_ylabel("accuracy")
     ax.set_title(f"Stratified {len(values)}-fold cross-validation")
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_transfer(table, zero_shot: float | None = None, save: str | None = None) -> Figure:
@@ -302,4 +294,4 @@ def plot_transfer(table, zero_shot: float | None = None, save: str | None = None
     ax.set_ylabel("test accuracy")
     ax.set_title("Transfer learning vs training from scratch (load_digits)")
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(fig, save)
+    return finish_figure(fig, save)
