@@ -5,7 +5,7 @@
 # the version that gets installed (a bound naming a release that does not exist or cannot be installed with
 # the others is not a tested bound: raise it to the version printed). Linux x86-64 resolves the
 # tensorflow-cpu line; the `tensorflow` line for other platforms is kept at the same bound by hand.
-# Unit tests only (tests/), not the notebooks. Needs PyPI; takes 5-10 minutes; writes only build/oldest/.
+# Lint and the unit tests (tests/), not the notebooks. Needs PyPI; takes 5-10 minutes; writes only build/oldest/.
 # Usage: scripts/check_oldest.sh [pytest arguments]   (default: the Makefile's -n auto --maxprocesses 4 --dist loadfile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +54,7 @@ EOF
 "$uv" pip install --quiet --python "$work/env/bin/python" -r "$work/oldest.txt"
 "$uv" pip install --quiet --python "$work/env/bin/python" --no-deps -e .
 
+"$work/env/bin/ruff" check .   # the lint step of make test, with the oldest ruff
 if [ "$#" -eq 0 ]; then
     set -- -n auto --maxprocesses 4 --dist loadfile
 fi
