@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
+from skimage.filters import rank
+from skimage.morphology import footprint_rectangle
 
 from mnistlab.images.constants import (
     BACKGROUND_WINDOW,
@@ -34,7 +36,15 @@ from mnistlab.images.constants import (
     SMALL_CANVAS,
     SMALL_DRAWING_SHARE,
 )
-from mnistlab.images.measure import bounding_box, otsu, stroke_width, tail_strength
+from mnistlab.images.measure import (
+    bounding_box,
+    grey_histogram,
+    histogram_percentiles,
+    histogram_share,
+    otsu,
+    stroke_width,
+    tail_strength,
+)
 
 
 def _coarse(grey: np.ndarray, cells: int = COARSE_CELLS) -> np.ndarray:
@@ -72,11 +82,25 @@ def estimate_background(grey: np.ndarray, ink: str | None = None, window: float 
     elif ink == LIGHT_ON_DARK:
         background = ndi.grey_opening(small, size=size, mode="reflect")
     elif ink is None:
-        background = ndi.median_filter(small, size=size, mode="reflect")
+        background = _median(small, size)
     else:
         raise ValueError(f"ink must be {DARK_ON_LIGHT!r}, {LIGHT_ON_DARK!r} or None, got {ink!r}")
     background = ndi.uniform_filter(background, size=3, mode="reflect") + plane
     return _upsample(background.astype(np.float32), grey.shape)
+
+
+def _median(small: np.ndarray, size: int) -> np.ndarray:
+    """Median over ``size`` x ``size`` windows, edges reflected: scikit-image's histogram-based rank
+    median on an 8-bit copy (30 times faster than ``scipy.ndimage.median_filter``; 1/255 of the range
+    is far finer than a background estimate needs)."""
+    low, high = float(small.min()), float(small.max())
+    if high - low < 1e-9:
+        return small.copy()
+    scale = 255.0 / (high - low)
+    pad = size // 2
+    levels = np.pad(np.round((small - low) * scale).astype(np.uint8), pad, mode="symmetric")
+    median = rank.median(levels, footprint_rectangle((size, size)))[pad:-pad, pad:-pad]
+    return (median.astype(np.float32) / scale + low).astype(np.float32)
 
 
 def _plane(small: np.ndarray) -> np.ndarray:
@@ -159,7 +183,7 @@ def isolate_page(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """
     if drawing_levels(grey) is not None:
         return grey, None  # a two-level drawing has no table around it (a fat light 0 could pass for a sheet)
-    low, high = np.percentile(grey, [1, 99])
+    low, high = histogram_percentiles(grey_histogram(grey), (1, 99))
     ring, _ = border_level(grey)
     if ring - low > PAGE_DARK_BORDER * (high - low):
         return grey, None  # the border is not dark: no table around a sheet (and no cost paid)
@@ -182,14 +206,15 @@ def drawing_levels(grey: np.ndarray) -> tuple[float, float] | None:
     number and needs no local estimate. A local estimate would fail exactly where a digit
     drawn large fills most of the canvas: its fat strokes would be taken for background.
     """
-    low, high = (float(v) for v in np.percentile(grey, [1, 99]))
+    counts = grey_histogram(grey)
+    low, high = histogram_percentiles(counts, (1, 99))
     spread = high - low
     if spread <= 2 * MIN_CONTRAST:
         return None
     band = DRAWING_BAND * spread
-    near = (grey <= low + band) | (grey >= high - band)
+    near = histogram_share(counts, low + band) + 1 - histogram_share(counts, high - band, inclusive=False)
     share = SMALL_DRAWING_SHARE if max(grey.shape) <= SMALL_CANVAS else DRAWING_SHARE
-    return (low, high) if near.mean() >= share else None
+    return (low, high) if near >= share else None
 
 
 def _canvas_polarity(grey: np.ndarray, levels: tuple[float, float]) -> str:
@@ -230,7 +255,7 @@ def detect_polarity(grey: np.ndarray) -> str:
     darker = tail_strength(-residual.ravel())
     lighter = tail_strength(residual.ravel())
     vote = DARK_ON_LIGHT if darker > lighter else LIGHT_ON_DARK
-    low, high = np.percentile(grey, [1, 99])
+    low, high = histogram_percentiles(grey_histogram(grey), (1, 99))
     spread = high - low
     if spread > 2 * MIN_CONTRAST:
         ring, ring_spread = border_level(grey)

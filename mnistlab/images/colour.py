@@ -58,28 +58,57 @@ def to_grey(image: Image.Image) -> np.ndarray:
     return (grey * alpha + background * (1 - alpha)).astype(np.float32)
 
 
+RESIZABLE_MODES = ("L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "I;16", "I;16L", "I;16B")
+
+
+def working_image(image: Image.Image, max_side: int = WORK_SIZE) -> Image.Image:
+    """The picture shrunk so its longest side is at most :data:`WORK_SIZE`, first of all.
+
+    Area averaging (``Image.BOX``), so a thin line fades but does not vanish; done on the
+    8-bit picture before anything is turned into floats, so a 12-megapixel photo costs about
+    what a 1-megapixel one does. Palette and 1-bit images are converted first (Pillow could
+    only resize them by dropping pixels).
+    """
+    size = working_size(image.width, image.height, max_side)
+    if size == image.size:
+        return image
+    if image.mode not in RESIZABLE_MODES:
+        image = image.convert("RGBA" if "A" in image.mode or "transparency" in image.info
+                              else "L" if image.mode == "1" else "RGB")
+    return image.resize(size, Image.BOX)
+
+
+def _opaque_rgb(image: Image.Image) -> np.ndarray | None:
+    """The working-size uint8 RGB array of an opaque, colourful image; ``None`` when brightness is all there is.
+
+    Grey images, images with transparency (see :func:`to_grey`) and colour images whose pixels
+    are nearly all grey (the 99th percentile of max - min channel under :data:`GREY_CHROMA`) give ``None``.
+    """
+    if image.mode in ("1", "L", "LA", "I", "F", "PA") or image.mode.startswith("I;16"):
+        return None
+    transparent = "A" in image.mode or "transparency" in image.info
+    if transparent and image.convert("RGBA").getchannel("A").getextrema()[0] < 255:
+        return None
+    rgb = np.asarray(working_image(image).convert("RGB"))
+    spread = (rgb.max(axis=-1) - rgb.min(axis=-1)).ravel()  # in uint8: no float copy of a big photo
+    percentile_99 = int(np.searchsorted(np.cumsum(np.bincount(spread, minlength=256)), 0.99 * spread.size))
+    return rgb if percentile_99 >= GREY_CHROMA * 255 else None
+
+
+def _channels(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    values = rgb.astype(np.float32) / 255.0
+    return {name: np.ascontiguousarray(values[..., k]) for k, name in enumerate(("red", "green", "blue"))}
+
+
 def colour_channels(image: Image.Image) -> dict[str, np.ndarray]:
     """The red, green and blue channels of an opaque colour image as greys in [0, 1]; ``{}`` otherwise.
 
-    The channels come at the working size (see :func:`limit_size`), like the brightness image.
-
+    The channels come at the working size (see :func:`working_image`), like the brightness image.
     Grey images, images with transparency (see :func:`to_grey`) and colour images whose pixels
     are all nearly grey give ``{}``: for them brightness is all there is.
     """
-    if image.mode in ("1", "L", "LA", "I", "F", "PA") or image.mode.startswith("I;16"):
-        return {}
-    if "A" in image.mode or "transparency" in image.info:
-        rgba = np.asarray(image.convert("RGBA"))
-        if rgba[..., 3].min() < 255:
-            return {}
-    rgb_image = image.convert("RGB")
-    size = working_size(rgb_image.width, rgb_image.height)
-    if size != rgb_image.size:  # shrink first: a 50-megapixel photo as float RGB would need 600 MB
-        rgb_image = rgb_image.resize(size, Image.BOX)
-    rgb = np.asarray(rgb_image, dtype=np.float32) / 255.0
-    if float(np.percentile(rgb.max(axis=-1) - rgb.min(axis=-1), 99)) < GREY_CHROMA:
-        return {}
-    return {name: np.ascontiguousarray(rgb[..., k]) for k, name in enumerate(("red", "green", "blue"))}
+    rgb = _opaque_rgb(image)
+    return {} if rgb is None else _channels(rgb)
 
 
 def contrast_score(grey: np.ndarray) -> float:
@@ -105,7 +134,7 @@ def colour_distance(channels: dict[str, np.ndarray]) -> np.ndarray:
     return (np.sqrt(((rgb - local) ** 2).sum(axis=-1)) / np.sqrt(3)).astype(np.float32)
 
 
-def strongest_grey(image: Image.Image, grey: np.ndarray) -> tuple[np.ndarray, str]:
+def strongest_grey(image: Image.Image, grey: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     """``(grey, channel)``: brightness, or the colour view in which the writing stands out far more.
 
     Brightness serves nearly every picture, but coloured ink about as bright as its paper (a
@@ -115,24 +144,28 @@ def strongest_grey(image: Image.Image, grey: np.ndarray) -> tuple[np.ndarray, st
     it (:func:`colour_distance`). The colour distance is used when the strongest marks differ
     from their surround :data:`COLOUR_ADVANTAGE` times more in colour than in brightness; a
     channel when its :func:`contrast_score` is :data:`CHANNEL_ADVANTAGE` times that of brightness.
+    ``grey`` is the brightness at the working size, computed here when not given.
     """
-    channels = colour_channels(image)
-    if not channels:
+    if grey is None:
+        grey = limit_size(to_grey(image))
+    rgb = _opaque_rgb(image)
+    if rgb is None:
         return grey, "brightness"
     # Scored on small copies: only the ranking matters, and it costs a few milliseconds.
-    small = {name: limit_size(channel, SCORE_SIZE) for name, channel in channels.items()}
+    small = _channels(np.asarray(Image.fromarray(rgb).resize(working_size(rgb.shape[1], rgb.shape[0], SCORE_SIZE),
+                                                             Image.BOX)))
     small_grey = limit_size(grey, SCORE_SIZE)
     # Colour distance against brightness's own distance from its background: the same measure, so
     # ink that differs from its surround in brightness (nearly all ink) scores alike in both.
     by_colour = tail_strength(colour_distance(small).ravel())
     by_brightness = tail_strength(np.abs(small_grey - estimate_background(small_grey)).ravel())
     if by_colour >= COLOUR_ADVANTAGE * by_brightness:
-        return colour_distance(channels), "colour distance"
+        return colour_distance(_channels(rgb)), "colour distance"
     scores = {name: contrast_score(channel) for name, channel in small.items()}
     best = max(scores, key=scores.get)
     if scores[best] < CHANNEL_ADVANTAGE * contrast_score(small_grey):
         return grey, "brightness"
-    return channels[best], best
+    return _channels(rgb)[best], best
 
 
 def working_size(width: int, height: int, max_side: int = WORK_SIZE) -> tuple[int, int]:

@@ -34,6 +34,7 @@ COLOUR_ADVANTAGE = 3.0
 COARSE_CELLS = 48  # the background is estimated on a copy this small (cheap; strokes vanish in it)
 BACKGROUND_WINDOW = 0.4  # closing/opening window, as a fraction of the image: wider than any stroke
 POLARITY_WINDOW = 0.5  # median window for the polarity vote: a shadow or table edge is background
+GREY_LEVELS = 1024  # grey histograms (percentiles, shares) resolve 1/1024: finer than 8-bit pixels
 TAIL_FRACTION = 0.005  # "the strongest marks": the top 0.5 % of deviations (a thin digit is ~1-3 % ink)
 BORDER_BAND = 0.03  # the outer ring used as the canvas colour: 3 % of the short side
 # The ring is a canvas when its spread is under 10 % of the image's range and it sits within 15 %
@@ -60,6 +61,8 @@ PAGE_DARK_BORDER = 0.3  # a page is only looked for when the border sits in the 
 PAGE_MARGIN = 0.02  # the sheet's shadowed edge is trimmed by 2 % of the image size
 
 # ---------------------------------------------------------------- 4. thresholding and clean-up
+
+OTSU_BINS = 256  # scikit-image's default histogram for Otsu's threshold
 
 MIN_CONTRAST = 0.08  # ink weaker than this (on a 0..1 grey scale) is not ink: the image is blank
 BLANK_NOISE = 6.0  # ... and so is a "strongest mark" within 6 noise standard deviations

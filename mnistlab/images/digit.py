@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.measure import regionprops
 
 from mnistlab.images.constants import (
     BORDER_PENALTY,
@@ -115,38 +116,46 @@ def group_strokes(seed: Component, others: list[Component], reach: float = GROUP
     return group
 
 
-def digit_likeness(found: list[Component], labels: np.ndarray, ink: np.ndarray | None) -> dict[int, float]:
+def blob_strength(found: list[Component], labels: np.ndarray, ink: np.ndarray | None) -> dict[int, float]:
+    """Each blob's mean ink (1.0 for every blob when there is no ink image)."""
+    if ink is None:
+        return {c.index: 1.0 for c in found}
+    sums = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=labels.max() + 1)
+    return {c.index: float(sums[c.index] / c.area) for c in found}
+
+
+def digit_likeness(found: list[Component], labels: np.ndarray, ink: np.ndarray | None,
+                   strength: dict[int, float] | None = None) -> dict[int, float]:
     """A score per blob for how much it looks like a handwritten digit (higher is more digit-like).
 
     The product of: its size relative to the picture; how central it is; how stroke-like (a
     filled button or a blot has strokes as wide as itself); its shape (a word, a scribble or a
     colour boundary is far wider than tall, a digit is not); its ink strength relative to the
-    strongest blob; and a halving for blobs that touch the border (page edges, UI bars). The
-    first or the biggest blob is not good enough: a label, a signature or a background edge
-    can be bigger than a thin digit.
+    strongest blob (``strength``, see :func:`blob_strength`); and a halving for blobs that touch
+    the border (page edges, UI bars). The first or the biggest blob is not good enough: a label,
+    a signature or a background edge can be bigger than a thin digit.
     """
     height, width = labels.shape
-    indices = [c.index for c in found]
+    strength = strength if strength is not None else blob_strength(found, labels, ink)
     # A chamfer distance is plenty for ranking, and several times faster than the Euclidean one.
-    distance = ndi.distance_transform_cdt(np.pad(labels > 0, 1), metric="chessboard")[1:-1, 1:-1].astype(float)
-    mean_depth = dict(zip(indices, np.atleast_1d(ndi.mean(distance, labels, indices)), strict=True))
-    centres = dict(zip(indices, ndi.center_of_mass(labels > 0, labels, indices), strict=True))
-    strength = (dict(zip(indices, np.atleast_1d(ndi.mean(ink, labels, indices)), strict=True))
-                if ink is not None else dict.fromkeys(indices, 1.0))
+    depth = ndi.distance_transform_cdt(np.pad(labels > 0, 1), metric="chessboard")[1:-1, 1:-1].astype(np.float32)
+    wanted = np.zeros(labels.max() + 1, dtype=bool)
+    wanted[[c.index for c in found]] = True
+    props = {p.label: p for p in regionprops(np.where(wanted[labels], labels, 0), intensity_image=depth)}
     strongest = max(strength.values()) or 1.0
     half_diagonal = math.hypot(height, width) / 2
     ring = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    contact = dict(enumerate(np.bincount(ring, minlength=labels.max() + 1)))
+    contact = np.bincount(ring, minlength=labels.max() + 1)
     scores = {}
     for c in found:
         size = max(c.height, c.width) / max(height, width)
-        row, col = centres[c.index]
+        row, col = props[c.index].centroid
         centrality = 1 - min(1.0, math.hypot(row - height / 2, col - width / 2) / half_diagonal)
-        stroke = (4 * mean_depth[c.index] - 1) / max(c.height, c.width)  # relative stroke width
+        stroke = (4 * props[c.index].intensity_mean - 1) / max(c.height, c.width)  # relative stroke width
         stroke_like = 1.0 if stroke <= FILLED_STROKE else (FILLED_STROKE / stroke) ** 2
         flat = 1.0 if c.width <= WIDE_MARK * c.height else (WIDE_MARK * c.height / c.width) ** 2
         border = BORDER_PENALTY if c.touches_border else 1.0
-        if contact.get(c.index, 0) > EDGE_CONTACT * max(c.height, c.width):
+        if contact[c.index] > EDGE_CONTACT * max(c.height, c.width):
             border *= BORDER_PENALTY ** 3  # runs along the border: a page edge or a window frame
         scores[c.index] = (size * (0.5 + 0.5 * centrality) * stroke_like * flat * border
                            * strength[c.index] / strongest)
@@ -160,11 +169,10 @@ def find_digit(mask: np.ndarray, label: str = "image", ink: np.ndarray | None = 
     kept = drop_specks(found, mask.shape)
     if not kept:
         raise NoDigitError(f"{label}: no digit found (no ink blob big enough).")
-    scores = digit_likeness(kept, labels, ink)
+    strength = blob_strength(kept, labels, ink)
+    scores = digit_likeness(kept, labels, ink, strength)
     seed = max(kept, key=lambda c: scores[c.index])
-    strength = (dict(zip([c.index for c in kept], np.atleast_1d(ndi.mean(ink, labels, [c.index for c in kept])),
-                         strict=True)) if ink is not None else None)
-    group = group_strokes(seed, kept, strength=strength)
+    group = group_strokes(seed, kept, strength=strength if ink is not None else None)
     return np.isin(labels, [c.index for c in group])
 
 

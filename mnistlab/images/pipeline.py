@@ -9,13 +9,13 @@ import numpy as np
 from PIL import Image
 
 from mnistlab.images.background import detect_polarity, flatten, isolate_page
-from mnistlab.images.colour import limit_size, strongest_grey, to_grey
+from mnistlab.images.colour import limit_size, strongest_grey, to_grey, working_image
 from mnistlab.images.constants import MNIST_SIZE
 from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
 from mnistlab.images.normalise import already_mnist, centre_by_mass, crop_digit, fit_box, normalise_stroke
 from mnistlab.images.reading import describe_source, read_image
-from mnistlab.images.threshold import grow_faint_ink, remove_rule_lines, threshold_ink
+from mnistlab.images.threshold import background_noise, grow_faint_ink, remove_rule_lines, threshold_ink
 
 ORIGINAL_MAX_SIDE = 2048  # bigger originals are shown as the working-size grey (a 50 MP RGB copy is 150 MB)
 
@@ -59,17 +59,20 @@ def find_ink(source: Any, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray,
     if steps.keep_images:
         steps.keep("original", np.asarray(image.convert("RGB")) if max(image.size) <= ORIGINAL_MAX_SIDE
                    else limit_size(to_grey(image)))
-    grey, steps.grey_channel = strongest_grey(image, limit_size(to_grey(image)))  # 2. colour and grey
+    grey, steps.grey_channel = strongest_grey(working_image(image))  # 2. colour and grey, at the working size
     grey, page = isolate_page(grey)  # 3. background, lighting and polarity
     steps.page_found = page is not None
     steps.keep("grey", grey)
     steps.polarity = detect_polarity(grey)
     ink, background = flatten(grey, steps.polarity)
     steps.keep("background", background)
-    mask, steps.threshold = threshold_ink(ink, steps.name)  # 4. thresholding and clean-up
+    noise = background_noise(ink)  # 4. thresholding and clean-up
+    mask, steps.threshold = threshold_ink(ink, steps.name, noise)
     mask, lines = remove_rule_lines(mask)
-    mask, faint_lines = remove_rule_lines(grow_faint_ink(ink, mask, steps.threshold, lines))
-    lines |= faint_lines
+    grown = grow_faint_ink(ink, mask, steps.threshold, lines, noise)
+    if (grown != mask).any():  # faint ink was added, and with it maybe the faint rest of a printed line
+        mask, faint_lines = remove_rule_lines(grown)
+        lines |= faint_lines
     steps.rule_line_pixels = int(lines.sum())
     ink = steps.keep("ink", np.where(lines, 0.0, ink).astype(np.float32))
     return ink, steps.keep("mask", mask), steps.threshold

@@ -24,16 +24,17 @@ from mnistlab.images.errors import NoDigitError
 from mnistlab.images.measure import noise_level, otsu, stroke_width
 
 
-def threshold_ink(ink: np.ndarray, label: str = "image") -> tuple[np.ndarray, float]:
+def threshold_ink(ink: np.ndarray, label: str = "image", noise: float | None = None) -> tuple[np.ndarray, float]:
     """``(mask, threshold)``: which pixels are ink. Raises :class:`NoDigitError` on a blank image.
 
     The threshold is Otsu's, computed among the pixels that rise above the noise floor (so a
     tiny digit on a big page is not drowned by the paper), and kept between a fifth and half
     of the ink's peak strength. Faint strokes are added later by :func:`grow_faint_ink`.
+    ``noise`` is :func:`background_noise` of ``ink`` (measured here when not given).
     """
     smooth = ndi.gaussian_filter(ink, 1.0) if max(ink.shape) >= 64 else ink
     peak = float(smooth.max())
-    noise = _background_noise(ink)
+    noise = background_noise(ink) if noise is None else noise
     if peak < MIN_CONTRAST or peak < BLANK_NOISE * noise:
         raise NoDigitError(
             f"{label}: looks blank: nothing stands out from the background (strongest mark "
@@ -48,18 +49,23 @@ def threshold_ink(ink: np.ndarray, label: str = "image") -> tuple[np.ndarray, fl
     return ink > threshold, threshold
 
 
-def grow_faint_ink(ink: np.ndarray, mask: np.ndarray, threshold: float, lines: np.ndarray) -> np.ndarray:
+def grow_faint_ink(ink: np.ndarray, mask: np.ndarray, threshold: float, lines: np.ndarray,
+                   noise: float | None = None) -> np.ndarray:
     """The mask plus weaker ink, down to :data:`HYSTERESIS_LOW` of the threshold, connected to it.
 
     Hysteresis (scikit-image's ``apply_hysteresis_threshold``): the light-grey top bar of a 7
     whose stem is black, or the faint arc that closes a 9, stays with the digit, while a faint
     smudge on its own does not. The printed lines removed from the mask (and their soft edges)
-    are kept out, so a line cannot creep back in along its faint edge.
+    are kept out, so a line cannot creep back in along its faint edge. ``noise`` is
+    :func:`background_noise` of ``ink`` (measured here when not given).
     """
     blocked = ndi.binary_dilation(lines, iterations=2) & ~mask if lines.any() else lines
     seeds_only = np.where(blocked, 0.0, np.where(mask, np.maximum(ink, threshold * 1.001), ink))
-    weak = max(HYSTERESIS_LOW * threshold, INK_FLOOR_NOISE * _background_noise(ink))  # never into the noise
+    noise = background_noise(ink) if noise is None else noise
+    weak = max(HYSTERESIS_LOW * threshold, INK_FLOOR_NOISE * noise)  # never into the noise
     added = apply_hysteresis_threshold(seeds_only, weak, threshold) & ~mask
+    if not added.any():
+        return mask
     # Only faint ink about as wide as the pen: a printed line crossing a stroke is faint too but far
     # thinner, the leftover of a shadow far wider.
     width = stroke_width(mask)
@@ -81,7 +87,7 @@ def _opening(mask: np.ndarray, radius: float, grow: float) -> np.ndarray:
     return ndi.distance_transform_cdt(~core, metric="taxicab") <= radius + grow
 
 
-def _background_noise(ink: np.ndarray) -> float:
+def background_noise(ink: np.ndarray) -> float:
     """The noise of the background: of the whole image, or of its background class alone when ink
     covers so much of the picture (a digit drawn edge to edge) that it swamps the estimate."""
     noise = noise_level(ink)
