@@ -358,6 +358,20 @@ def test_fat_marker_strokes_are_thinned():
     assert 0.05 < float((steps.result > 0.5).mean()) < 0.35
 
 
+def test_thinning_a_fat_digit_keeps_its_thin_parts():
+    # A 6 whose loop was drawn with a fat marker (nearly filled) and whose stem is thin: eroding every
+    # stroke by the loop's excess used to leave a one-pixel stem that vanished in the 20-pixel box.
+    image = Image.new("L", (200, 200), 0)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([30, 70, 170, 195], outline=255, width=60)
+    draw.line([(135, 8), (85, 40), (65, 100)], fill=255, width=8)
+    steps = images.prepare_steps(paper(np.asarray(image, dtype=np.float32) / 255))
+    assert steps.stroke_action == "thinned"
+    result = steps.result[..., 0]
+    assert result[2:8].max() > 0.5  # the stem, in the top of the box, is still a white stroke
+    assert 0.05 < float((result > 0.5).mean()) < 0.3
+
+
 def test_tiny_off_centre_digit_is_found_and_centred(reference):
     ink = draw_digit("seven", size=30, width=3, canvas=(480, 640), offset=(400, 40))
     result = images.prepare_image(paper(ink))

@@ -132,3 +132,25 @@ def test_a_one_pixel_digit_on_a_28_pixel_canvas_gets_an_mnist_stroke(dark_ink, s
     coverage = float((steps.result > 0.5).mean())
     assert 0.05 < coverage < 0.3  # MNIST digits: 5-24 % of the pixels above 0.5
     assert shifted_similarity(steps.result, seven) > 0.7
+
+
+def four_connected(mask: np.ndarray) -> np.ndarray:
+    """A 1-px line as many paint programs draw it: every diagonal step gets a corner pixel."""
+    out = mask.copy()
+    out[:-1, 1:] |= mask[:-1, :-1] & mask[1:, 1:] & ~mask[:-1, 1:] & ~mask[1:, :-1]
+    out[:-1, :-1] |= mask[:-1, 1:] & mask[1:, :-1] & ~mask[:-1, :-1] & ~mask[1:, 1:]
+    return out
+
+
+@pytest.mark.parametrize("dark_ink", [False, True])
+def test_a_one_pixel_curved_digit_in_mnist_format_is_still_thickened(dark_ink):
+    # A 6 drawn with a 1-px pen with staircase steps: 18 px tall and centred on a 28x28 canvas it looks
+    # like an MNIST digit, and its strokes measure about 0.08 of its height, among MNIST's thinnest.
+    image = Image.new("1", (28, 28), 0)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([8, 12, 19, 21], outline=1, width=1)
+    draw.line([(18, 4), (13, 6), (10, 10), (8, 16)], fill=1, width=1)
+    six = four_connected(np.asarray(image))
+    steps = images.prepare_steps(paper(six.astype(np.float32), dark_ink=dark_ink))
+    assert steps.stroke_action == "thickened"
+    assert 0.1 < float((steps.result > 0.5).mean()) < 0.3  # MNIST digits: 5-24 % above 0.5; as drawn: 7 %

@@ -35,6 +35,7 @@ from mnistlab.images.constants import (
     RING_FLAT,
     SMALL_CANVAS,
     SMALL_DRAWING_SHARE,
+    Polarity,
 )
 from mnistlab.images.measure import (
     bounding_box,
@@ -45,6 +46,9 @@ from mnistlab.images.measure import (
     stroke_width,
     tail_strength,
 )
+
+Levels = tuple[float, float]  # (dark, light) grey levels of a two-level drawing
+MEASURE = object()  # default of ``levels`` arguments: measure them here (callers that have them pass them)
 
 
 def _coarse(grey: np.ndarray, cells: int = COARSE_CELLS) -> np.ndarray:
@@ -64,7 +68,7 @@ def _upsample(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
                       dtype=np.float32)
 
 
-def estimate_background(grey: np.ndarray, ink: str | None = None, window: float = BACKGROUND_WINDOW) -> np.ndarray:
+def estimate_background(grey: np.ndarray, ink: Polarity | None = None, window: float = BACKGROUND_WINDOW) -> np.ndarray:
     """Large-scale background (lighting, shadows, paper colour) with the strokes taken out.
 
     Computed on a 48-pixel copy over windows 40 % of the image wide, then smoothly
@@ -198,7 +202,7 @@ def isolate_page(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return np.where(page, grey, paper_level).astype(np.float32), page
 
 
-def drawing_levels(grey: np.ndarray) -> tuple[float, float] | None:
+def drawing_levels(grey: np.ndarray) -> Levels | None:
     """``(dark, light)`` levels when the picture is a two-level drawing or clean scan, else ``None``.
 
     In a drawing nearly every pixel sits near the darkest or the lightest level (only the
@@ -217,7 +221,7 @@ def drawing_levels(grey: np.ndarray) -> tuple[float, float] | None:
     return (low, high) if near >= share else None
 
 
-def _canvas_polarity(grey: np.ndarray, levels: tuple[float, float]) -> str:
+def _canvas_polarity(grey: np.ndarray, levels: Levels) -> Polarity:
     """Polarity of a drawing: its four corners when they agree (a digit rarely fills a corner, even
     one drawn edge to edge), else the outer ring when it is uniform, else the more common level (a
     digit covers less of its canvas than the canvas does)."""
@@ -236,7 +240,7 @@ def _canvas_polarity(grey: np.ndarray, levels: tuple[float, float]) -> str:
     return DARK_ON_LIGHT if (grey > middle).mean() > 0.5 else LIGHT_ON_DARK
 
 
-def detect_polarity(grey: np.ndarray) -> str:
+def detect_polarity(grey: np.ndarray, levels: Levels | None | object = MEASURE) -> Polarity:
     """``"dark-on-light"`` or ``"light-on-dark"``, judged from the image alone.
 
     First vote: the background is the median over windows half the image wide (so a shadow or
@@ -246,9 +250,10 @@ def detect_polarity(grey: np.ndarray) -> str:
     of the image is uniform and sits at one end of the grey range, the ring is taken as the
     background instead (a drawing's canvas, a scan's margin). A two-level drawing or clean scan
     (:func:`drawing_levels`) is judged by its corners first: a digit drawn edge to edge fills
-    most of the ring but rarely a corner.
+    most of the ring but rarely a corner. ``levels`` are its :func:`drawing_levels`, measured
+    here unless given.
     """
-    levels = drawing_levels(grey)
+    levels = drawing_levels(grey) if levels is MEASURE else levels
     if levels is not None:
         return _canvas_polarity(grey, levels)
     residual = grey - estimate_background(grey, None, window=POLARITY_WINDOW)
@@ -267,15 +272,16 @@ def detect_polarity(grey: np.ndarray) -> str:
     return vote
 
 
-def flatten(grey: np.ndarray, polarity: str) -> tuple[np.ndarray, np.ndarray]:
+def flatten(grey: np.ndarray, polarity: Polarity,
+            levels: Levels | None | object = MEASURE) -> tuple[np.ndarray, np.ndarray]:
     """``(ink, background)``: ink is how far each pixel stands out from the local paper.
 
     Ink is bright (>= 0) on a background of 0, whatever the original polarity, lighting or
     paper colour; a light Gaussian blur (only on big images) evens out paper texture and
     sensor noise without erasing one-pixel lines. A two-level drawing (:func:`drawing_levels`)
-    has one canvas colour, used as it is.
+    has one canvas colour, used as it is (``levels``: measured here unless given).
     """
-    levels = drawing_levels(grey)
+    levels = drawing_levels(grey) if levels is MEASURE else levels
     if levels is not None and polarity in (DARK_ON_LIGHT, LIGHT_ON_DARK):
         canvas = levels[1] if polarity == DARK_ON_LIGHT else levels[0]
         background = np.full(grey.shape, canvas, dtype=np.float32)

@@ -90,7 +90,8 @@ def _opaque_rgb(image: Image.Image) -> np.ndarray | None:
     if transparent and image.convert("RGBA").getchannel("A").getextrema()[0] < 255:
         return None
     rgb = np.asarray(working_image(image).convert("RGB"))
-    spread = (rgb.max(axis=-1) - rgb.min(axis=-1)).ravel()  # in uint8: no float copy of a big photo
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # in uint8: no float copy of a big photo
+    spread = (np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)).ravel()
     percentile_99 = int(np.searchsorted(np.cumsum(np.bincount(spread, minlength=256)), 0.99 * spread.size))
     return rgb if percentile_99 >= GREY_CHROMA * 255 else None
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from mnistlab.images.background import detect_polarity, flatten, isolate_page
+from mnistlab.images.background import detect_polarity, drawing_levels, flatten, isolate_page
 from mnistlab.images.colour import limit_size, strongest_grey, to_grey, working_image
 from mnistlab.images.constants import MNIST_SIZE
 from mnistlab.images.digit import digit_masks, find_digit
@@ -63,8 +63,9 @@ def find_ink(source: Any, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray,
     grey, page = isolate_page(grey)  # 3. background, lighting and polarity
     steps.page_found = page is not None
     steps.keep("grey", grey)
-    steps.polarity = detect_polarity(grey)
-    ink, background = flatten(grey, steps.polarity)
+    levels = drawing_levels(grey)  # a two-level drawing or clean scan has one canvas colour
+    steps.polarity = detect_polarity(grey, levels)
+    ink, background = flatten(grey, steps.polarity, levels)
     steps.keep("background", background)
     noise = background_noise(ink)  # 4. thresholding and clean-up
     mask, steps.threshold = threshold_ink(ink, steps.name, noise)

@@ -15,13 +15,14 @@ from mnistlab.images.constants import (
     INK_FLOOR_NOISE,
     LINE_MAX_THICKNESS,
     LINE_MIN_COVER,
+    LINE_SIDE_GAP,
     MAX_TILT_DEGREES,
     MIN_CONTRAST,
     SEPARATION_NOISE,
     THRESHOLD_RANGE,
 )
 from mnistlab.images.errors import NoDigitError
-from mnistlab.images.measure import noise_level, otsu, stroke_width
+from mnistlab.images.measure import noise_level, otsu, rough_stroke_width
 
 
 def threshold_ink(ink: np.ndarray, label: str = "image", noise: float | None = None) -> tuple[np.ndarray, float]:
@@ -68,7 +69,7 @@ def grow_faint_ink(ink: np.ndarray, mask: np.ndarray, threshold: float, lines: n
         return mask
     # Only faint ink about as wide as the pen: a printed line crossing a stroke is faint too but far
     # thinner, the leftover of a shadow far wider.
-    width = stroke_width(mask)
+    width = rough_stroke_width(mask)
     thin, wide = FAINT_WIDTH[0] * width / 2, FAINT_WIDTH[1] * width / 2
     if thin >= 1 and added.any():
         added &= _opening(added, thin, grow=thin)
@@ -152,6 +153,9 @@ def horizontal_rule_lines(mask: np.ndarray) -> np.ndarray:
     lines = np.zeros_like(mask, dtype=bool)
     if width < 32 or height < 32:
         return lines
+    first_col, last_col = int(LINE_SIDE_GAP * width), int(math.ceil((1 - LINE_SIDE_GAP) * width))
+    if not (mask[:, :first_col + 1].any() and mask[:, last_col:].any()):
+        return lines  # no ink near both sides: nothing crosses the picture
     max_thickness = max(3.0, LINE_MAX_THICKNESS * height)
     cols, centres, lengths = _thin_runs(mask, max_thickness)
     if cols.size < LINE_MIN_COVER * width:
@@ -162,7 +166,8 @@ def horizontal_rule_lines(mask: np.ndarray) -> np.ndarray:
     for offset in offsets:
         near = np.abs(centres - slope * cols - offset) <= 1.5
         line_cols = np.unique(cols[near])
-        if line_cols.size < LINE_MIN_COVER * width or line_cols[0] > 0.05 * width or line_cols[-1] < 0.95 * width:
+        if (line_cols.size < LINE_MIN_COVER * width or line_cols[0] > LINE_SIDE_GAP * width
+                or line_cols[-1] < (1 - LINE_SIDE_GAP) * width):
             continue  # not side to side: the bar of a digit, not a ruled line
         centre_line = np.polynomial.Polynomial.fit(cols[near], centres[near], deg=2)(np.arange(width))
         half = float(np.median(lengths[near])) / 2 + 0.5
