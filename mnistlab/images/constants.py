@@ -76,15 +76,28 @@ INK_FLOOR_NOISE = 4.0  # Otsu runs on pixels above 4 noise SDs, so a small digit
 # below its strokes, a bold one is not cut through its antialiased edges.
 THRESHOLD_RANGE = (0.2, 0.5)
 # Hysteresis: weak ink down to this fraction of the threshold is kept where it connects to strong
-# ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9).
+# ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9). Lower (0.15) lets a
+# faint part's rims in too, wider than the pen, and the class "faint" of benchmarks/image_classes.py
+# reads far worse (200 digits: 60 % instead of 91 %); MNIST's stroke widths were measured on masks at 0.3.
 HYSTERESIS_LOW = 0.3
-# Faint ink is only added where it is 0.5-2 times as wide as the digit's strokes: a faint pen stroke is
-# as wide as the pen; the printed lines of ruled paper (1-3 px on a page photo) are far thinner and
-# what is left of a shadow far wider.
-FAINT_WIDTH = (0.5, 2.0)
-# Gaps along a stroke (a pen that skipped) are bridged when an end of the stroke points at other ink
-# no farther than this many stroke widths.
-BRIDGE_STROKES = 2.5
+# Faint ink is only added where it is 0.3-2 times as wide as the digit's strokes: a faint pen stroke is
+# nearly as wide as the pen (a lighter touch narrows it; class "faint" of benchmarks/image_classes.py,
+# 200 digits: 91 % read with 0.3, 89 % with 0.5); the printed lines of ruled paper (1-3 px on a page
+# photo) are far thinner and what is left of a shadow far wider.
+FAINT_WIDTH = (0.3, 2.0)
+# A gap along a stroke (a pen that skipped) is bridged when two stroke ends face each other: each
+# ahead of the other and no more than BRIDGE_LATERAL stroke widths to the side of its line, their
+# directions opposite within BRIDGE_CONE degrees (a gap in a curve: the tangents turn by the arc
+# skipped), and at most BRIDGE_STROKES widths apart. Ends are measured a stroke width inside the
+# tips, so gaps up to 2 stroke widths are bridged.
+BRIDGE_STROKES, BRIDGE_LATERAL, BRIDGE_CONE = 4.0, 0.75, 45.0
+# The skeleton is pruned by half a stroke width first (its spurs and the Y it forks into at a square-cut
+# tip vanish; stroke ends move a stroke width inside the tips), then an end's direction is taken
+# from up to 1.5 widths of its branch.
+SPUR_STROKES, BRANCH_STROKES = 0.5, 1.5
+# Ends are found on a copy where strokes are ~8 px wide: fast, no stroke vanishes, and a gap of a
+# quarter of a stroke width still shows (a coarser copy closes it in the skeleton, not in the digit).
+BRIDGE_SKELETON_WIDTH = 8
 
 MAX_TILT_DEGREES = 6.0  # ruled lines tilted more than this (a very skewed photo) are not looked for
 # A line must show as a thin run in this fraction of the columns at least: the rest may be hidden where
@@ -111,6 +124,7 @@ GROUP_MIN_STRENGTH = 0.3  # a mark under 30 % of the digit's ink strength is not
 
 CROP_PAD = 2  # antialiased edges kept around the digit's mask
 CORE_PERCENTILE = 75  # stroke cores: the 75th percentile of the ink under the mask becomes 1.0
+RIDGE_DEPTH = 0.25  # a stroke's centre line lies at least a quarter of its width deep (not a bump on its edge)
 STROKE_MIN_PIXELS = 64  # crops smaller than this are upsampled before their strokes are measured
 # Stroke width relative to the digit's longest side (see normalise.measure_strokes), measured through
 # this pipeline on the 10,000 MNIST test digits: median 0.13, 1st-99th percentile 0.078-0.257. Only

@@ -15,6 +15,7 @@ from mnistlab.images.constants import (
     HYSTERESIS_LOW,
     MNIST_CENTRE,
     MNIST_SIZE,
+    RIDGE_DEPTH,
     STROKE_MIN_PIXELS,
     THICK_LIMIT,
     THICK_TARGET,
@@ -67,8 +68,7 @@ def crop_digit(ink: np.ndarray, mask: np.ndarray, threshold: float) -> tuple[np.
     near = ndi.binary_dilation(sub_mask, iterations=pad)
     sub_ink = np.where(near, ink[top:bottom, left:right], 0.0)
     core = float(np.percentile(sub_ink[sub_mask], CORE_PERCENTILE)) if sub_mask.any() else 1.0
-    reach = 2 * int(math.ceil(rough_stroke_width(sub_mask))) + 1  # a stroke's own strongest ink is this close
-    level = np.clip(ndi.maximum_filter(np.where(sub_mask, sub_ink, 0.0), size=reach), HYSTERESIS_LOW * threshold, core)
+    level = np.clip(stroke_level(sub_ink, sub_mask), HYSTERESIS_LOW * threshold, core)
     edge = 0.5 * threshold * level / max(core, 1e-6)  # half the threshold, scaled with the stroke's strength
     digit = np.clip((sub_ink - edge) / np.maximum(level - edge, 1e-6), 0, 1)
     if (digit > 0).any():  # trim the margin again: the box must hold the digit, not the padding
@@ -118,6 +118,25 @@ def thin(mask: np.ndarray, width: float, target: float) -> np.ndarray:
     erosion = np.clip(half_width - target / 2, 0, (width - target) / 2)
     thinned = np.clip(distance - erosion, 0, 1).astype(np.float32)
     return np.where(mask, np.maximum(thinned, ridge), 0).astype(np.float32)
+
+
+def stroke_level(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """How strong the stroke through each pixel is: the ink on the nearest point of its centre line.
+
+    The centre line (the ridge of a chessboard distance transform) carries each stroke's core
+    strength; every pixel takes the value of the ridge pixel nearest to it. Where a light-grey
+    part of a stroke meets a black one, each side keeps its own level, with no dark seam where a
+    window over both would have taken the black side's.
+    """
+    depth = ndi.distance_transform_cdt(np.pad(mask, 1), metric="chessboard")[1:-1, 1:-1]
+    # Local maxima of the depth, but not the shallow ones a bump on a stroke's edge makes.
+    ridge = mask & (depth >= ndi.maximum_filter(depth, size=3)) & (depth >= RIDGE_DEPTH * rough_stroke_width(mask))
+    if not ridge.any():
+        return ink
+    nearest = ndi.distance_transform_cdt(~ridge, metric="chessboard", return_distances=False, return_indices=True)
+    # A 3x3 maximum along the ridge, so one dark JPEG pixel on the centre line does not dim its neighbours.
+    ridge_ink = np.where(ridge, ndi.maximum_filter(np.where(ridge, ink, 0.0), size=3), 0.0)
+    return ridge_ink[nearest[0], nearest[1]]
 
 
 def normalise_stroke(digit: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float, StrokeAction]:

@@ -15,7 +15,13 @@ from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
 from mnistlab.images.normalise import already_mnist, centre_by_mass, crop_digit, fit_box, normalise_stroke
 from mnistlab.images.reading import describe_source, read_image
-from mnistlab.images.threshold import background_noise, grow_faint_ink, remove_rule_lines, threshold_ink
+from mnistlab.images.threshold import (
+    background_noise,
+    bridge_gaps,
+    grow_faint_ink,
+    remove_rule_lines,
+    threshold_ink,
+)
 
 ORIGINAL_MAX_SIDE = 2048  # bigger originals are shown as the working-size grey (a 50 MP RGB copy is 150 MB)
 
@@ -32,6 +38,7 @@ class PipelineSteps:
     grey_channel: str = "brightness"  # or the colour channel in which the writing stood out far more
     page_found: bool = False  # a sheet on a darker table was found and the table painted over
     rule_line_pixels: int = 0  # ink pixels removed as the printed lines of ruled or squared paper
+    gaps_bridged: int = 0  # gaps along a stroke (a pen that skipped) joined
     name: str = ""
     keep_images: bool = field(default=True, repr=False)  # False: record the decisions only (fast path)
 
@@ -86,6 +93,7 @@ def normalise_digit(ink: np.ndarray, digit_mask: np.ndarray, threshold: float, s
         steps.stroke_action = "already MNIST-like"
         return steps.keep("centred", as_it_is)
     digit, sub_mask = crop_digit(ink, digit_mask, threshold)
+    digit, sub_mask, steps.gaps_bridged = bridge_gaps(digit, sub_mask)  # where the pen skipped
     steps.keep("cropped", digit)
     stroked, steps.stroke_width, steps.stroke_action = normalise_stroke(digit, sub_mask)
     steps.keep("stroke", stroked)

@@ -1,15 +1,23 @@
-"""Section 4, thresholding and clean-up: which pixels are ink, without the printed lines of ruled paper."""
+"""Section 4, thresholding and clean-up: which pixels are ink, without ruled paper's printed lines, gaps bridged."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 from skimage.filters import apply_hysteresis_threshold
+from skimage.measure import block_reduce
+from skimage.morphology import skeletonize
 
 from mnistlab.images.constants import (
     BLANK_NOISE,
+    BRANCH_STROKES,
+    BRIDGE_CONE,
+    BRIDGE_LATERAL,
+    BRIDGE_SKELETON_WIDTH,
+    BRIDGE_STROKES,
     FAINT_WIDTH,
     HYSTERESIS_LOW,
     INK_FLOOR_NOISE,
@@ -19,6 +27,7 @@ from mnistlab.images.constants import (
     MAX_TILT_DEGREES,
     MIN_CONTRAST,
     SEPARATION_NOISE,
+    SPUR_STROKES,
     THRESHOLD_RANGE,
 )
 from mnistlab.images.errors import NoDigitError
@@ -71,7 +80,7 @@ def grow_faint_ink(ink: np.ndarray, mask: np.ndarray, threshold: float, lines: n
     # thinner, the leftover of a shadow far wider.
     width = rough_stroke_width(mask)
     thin, wide = FAINT_WIDTH[0] * width / 2, FAINT_WIDTH[1] * width / 2
-    if thin >= 1 and added.any():
+    if thin >= 1:
         added &= _opening(added, thin, grow=thin)
     if added.any():
         added &= ~_opening(added, wide, grow=wide)
@@ -202,3 +211,123 @@ def remove_rule_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vertical & ndi.binary_closing(remaining, structure=np.ones((1, across), dtype=bool))
     )
     return remaining | crossings, lines & ~crossings
+
+
+NEIGHBOURS = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
+
+
+def _next_pixels(skeleton: np.ndarray, pixel: tuple[int, int], path: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The skeleton pixels around ``pixel`` that are not on ``path`` yet; at a staircase step the two
+    candidates touch each other and the straight (4-connected) one is the way on."""
+    row, col = pixel
+    height, width = skeleton.shape
+    found = [(row + dr, col + dc) for dr, dc in NEIGHBOURS
+             if 0 <= row + dr < height and 0 <= col + dc < width and skeleton[row + dr, col + dc]
+             and (row + dr, col + dc) not in path]
+    if len(found) == 2 and max(abs(found[0][0] - found[1][0]), abs(found[0][1] - found[1][1])) == 1:
+        found = [min(found, key=lambda p: abs(p[0] - row) + abs(p[1] - col))]
+    return found
+
+
+def _end_pixels(skeleton: np.ndarray) -> np.ndarray:
+    neighbours = ndi.convolve(skeleton.astype(np.uint8), np.ones((3, 3), dtype=np.uint8), mode="constant") - 1
+    return skeleton & (neighbours == 1)
+
+
+def prune(skeleton: np.ndarray, length: int) -> np.ndarray:
+    """The skeleton with every branch shortened by ``length`` pixels from its free end.
+
+    Spurs up to that long vanish (a skeleton forks into a Y at a stroke cut square, and sprouts a
+    twig at every bump of a fat stroke), and each stroke end moves onto its stroke's centre line.
+    """
+    pruned = skeleton.copy()
+    for _ in range(length):
+        pruned &= ~_end_pixels(pruned)
+    return pruned
+
+
+def stroke_ends(skeleton: np.ndarray, reach: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(point, direction)`` of every stroke end of a (pruned) one-pixel skeleton, as (row, col) floats.
+
+    An end is a skeleton pixel with one neighbour; its direction (a unit vector pointing out of the
+    stroke) comes from its branch followed back for up to ``reach`` pixels, or to the first
+    junction, and needs at least a third of that.
+    """
+    ends = []
+    for row, col in zip(*np.nonzero(_end_pixels(skeleton)), strict=True):
+        path = [(int(row), int(col))]
+        while len(path) <= reach:
+            following = _next_pixels(skeleton, path[-1], path)
+            if len(following) != 1:
+                break  # a junction, or the other end of a short piece
+            path.append(following[0])
+        if 3 * len(path) > reach:
+            outward = np.subtract(path[0], path[-1]).astype(float)
+            ends.append((np.array(path[0], dtype=float), outward / np.hypot(*outward)))
+    return ends
+
+
+def bridge_gaps(digit: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(digit, mask, bridges)``: gaps where the pen skipped, bridged by a stroke as wide as the pen.
+
+    A skip leaves two stroke ends facing each other across a short gap. Two ends are joined when
+    each lies ahead of the other, on its line (no more than :data:`BRIDGE_LATERAL` stroke widths to
+    the side of it), their directions are opposite within :data:`BRIDGE_CONE` degrees, they are at
+    most :data:`BRIDGE_STROKES` stroke widths apart, and the ink around the first does not already
+    reach the second. Ends that point past each other (a 4 open at the top) or at the side of another
+    stroke (a 5's bowl near its stem) are left alone: the digit is what was drawn. ``digit`` is the
+    cropped ink (stroke cores 1.0), ``mask`` its pixels; the ends are found on scikit-image's skeleton
+    of a copy in which the strokes are about :data:`BRIDGE_SKELETON_WIDTH` pixels wide.
+    """
+    width = rough_stroke_width(mask)
+    factor = max(1, int(width // BRIDGE_SKELETON_WIDTH))
+    small = block_reduce(mask, factor, np.max) if factor > 1 else mask
+    small_width = width / factor
+    skeleton = prune(skeletonize(small), int(round(SPUR_STROKES * small_width)))
+    ends = stroke_ends(skeleton, reach=max(3, int(round(BRANCH_STROKES * small_width))))
+    if len(ends) < 2:
+        return digit, mask, 0
+    labels, _ = ndi.label(small, structure=np.ones((3, 3), dtype=bool))
+    reach, side = BRIDGE_STROKES * small_width, BRIDGE_LATERAL * small_width
+    opposite = math.cos(math.radians(BRIDGE_CONE))
+    pairs = []
+    for i, (end_a, out_a) in enumerate(ends):
+        for end_b, out_b in ends[i + 1:]:
+            gap = end_b - end_a
+            distance = float(np.hypot(*gap))
+            ahead = gap @ out_a > 0 and -gap @ out_b > 0
+            in_line = abs(_cross(out_a, gap)) <= side and abs(_cross(out_b, gap)) <= side
+            if (0 < distance <= reach and ahead and in_line and -(out_a @ out_b) >= opposite
+                    and not _joined_nearby(labels, end_a, end_b, reach)):
+                pairs.append((distance, i, end_a, end_b))
+    if not pairs:
+        return digit, mask, 0
+    bridge = Image.new("L", (mask.shape[1], mask.shape[0]), 0)
+    draw = ImageDraw.Draw(bridge)
+    used: set[int] = set()
+    bridges = 0
+    for _, i, end_a, end_b in sorted(pairs, key=lambda pair: pair[0]):  # nearest first; each end once
+        j = next(k for k, (end, _) in enumerate(ends) if end is end_b)
+        if i in used or j in used:
+            continue
+        used |= {i, j}
+        bridges += 1
+        (row_a, col_a), (row_b, col_b) = (end * factor + (factor - 1) / 2 for end in (end_a, end_b))
+        draw.line([(col_a, row_a), (col_b, row_b)], fill=255, width=max(1, int(round(width))))
+    painted = np.asarray(bridge) > 0
+    return np.maximum(digit, painted.astype(digit.dtype)), mask | painted, bridges
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> float:
+    """How far ``b`` lies to the side of the line along the unit vector ``a`` (2-D cross product)."""
+    return float(a[0] * b[1] - a[1] * b[0])
+
+
+def _joined_nearby(labels: np.ndarray, end_a: np.ndarray, end_b: np.ndarray, reach: float) -> bool:
+    """Whether the ink around ``end_a`` (within ``reach``) reaches ``end_b`` without leaving that window."""
+    radius = int(math.ceil(reach)) + 1
+    row, col = (int(v) for v in end_a)
+    top, left = max(0, row - radius), max(0, col - radius)
+    window = labels[top:row + radius + 1, left:col + radius + 1] > 0
+    local, _ = ndi.label(window, structure=np.ones((3, 3), dtype=bool))
+    return bool(local[row - top, col - left] == local[int(end_b[0]) - top, int(end_b[1]) - left] != 0)
