@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from mnistlab import images
+from mnistlab.images.constants import WORK_SIZE
 
 # --------------------------------------------------------------------------- drawing helpers
 
@@ -219,7 +220,8 @@ def test_colour_channels_come_at_the_working_size():
     channels = images.colour_channels(Image.fromarray(rgb))
     grey = images.limit_size(images.to_grey(Image.fromarray(rgb)))
     assert set(channels) == {"red", "green", "blue"}
-    assert all(channel.shape == grey.shape == (614, 1024) for channel in channels.values())
+    working = (round(1500 * WORK_SIZE / 2500), WORK_SIZE)
+    assert all(channel.shape == grey.shape == working for channel in channels.values())
 
 
 def test_ordinary_colour_pictures_keep_brightness():

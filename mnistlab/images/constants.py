@@ -19,7 +19,10 @@ STILL_MULTI_FRAME_FORMATS = ("MPO",)
 
 # ---------------------------------------------------------------- 2. colour and grey
 
-WORK_SIZE = 1024  # longest side the pipeline works at: a digit needs far fewer pixels than a phone gives
+# Longest side the pipeline works at: a digit needs far fewer pixels than a phone gives. At 640 a digit
+# a tenth of a photo's height is still ~48 px tall, its strokes (MNIST: 0.12 of that) 5-6 px wide.
+# Real set and samples read the same at 640 as at 1024 (and at 400); p95 CPU time 177 -> 78 ms.
+WORK_SIZE = 640
 SCORE_SIZE = 256  # channels are ranked on copies this small: only the ranking matters, and it is fast
 # A colour image whose 99th percentile of (max - min channel) stays below this is grey in practice.
 GREY_CHROMA = 0.1
