@@ -48,7 +48,13 @@ from mnistlab.images.measure import (
 )
 
 Levels = tuple[float, float]  # (dark, light) grey levels of a two-level drawing
-MEASURE = object()  # default of ``levels`` arguments: measure them here (callers that have them pass them)
+
+
+class _Measure:
+    """The default of ``levels`` arguments: measure them here (callers that already have them pass them)."""
+
+
+MEASURE = _Measure()
 
 
 def _coarse(grey: np.ndarray, cells: int = COARSE_CELLS) -> np.ndarray:
@@ -240,7 +246,7 @@ def _canvas_polarity(grey: np.ndarray, levels: Levels) -> Polarity:
     return DARK_ON_LIGHT if (grey > middle).mean() > 0.5 else LIGHT_ON_DARK
 
 
-def detect_polarity(grey: np.ndarray, levels: Levels | None | object = MEASURE) -> Polarity:
+def detect_polarity(grey: np.ndarray, levels: Levels | None | _Measure = MEASURE) -> Polarity:
     """``"dark-on-light"`` or ``"light-on-dark"``, judged from the image alone.
 
     First vote: the background is the median over windows half the image wide (so a shadow or
@@ -253,7 +259,8 @@ def detect_polarity(grey: np.ndarray, levels: Levels | None | object = MEASURE) 
     most of the ring but rarely a corner. ``levels`` are its :func:`drawing_levels`, measured
     here unless given.
     """
-    levels = drawing_levels(grey) if levels is MEASURE else levels
+    if isinstance(levels, _Measure):
+        levels = drawing_levels(grey)
     if levels is not None:
         return _canvas_polarity(grey, levels)
     residual = grey - estimate_background(grey, None, window=POLARITY_WINDOW)
@@ -273,7 +280,7 @@ def detect_polarity(grey: np.ndarray, levels: Levels | None | object = MEASURE) 
 
 
 def flatten(grey: np.ndarray, polarity: Polarity,
-            levels: Levels | None | object = MEASURE) -> tuple[np.ndarray, np.ndarray]:
+            levels: Levels | None | _Measure = MEASURE) -> tuple[np.ndarray, np.ndarray]:
     """``(ink, background)``: ink is how far each pixel stands out from the local paper.
 
     Ink is bright (>= 0) on a background of 0, whatever the original polarity, lighting or
@@ -281,7 +288,8 @@ def flatten(grey: np.ndarray, polarity: Polarity,
     sensor noise without erasing one-pixel lines. A two-level drawing (:func:`drawing_levels`)
     has one canvas colour, used as it is (``levels``: measured here unless given).
     """
-    levels = drawing_levels(grey) if levels is MEASURE else levels
+    if isinstance(levels, _Measure):
+        levels = drawing_levels(grey)
     if levels is not None and polarity in (DARK_ON_LIGHT, LIGHT_ON_DARK):
         canvas = levels[1] if polarity == DARK_ON_LIGHT else levels[0]
         background = np.full(grey.shape, canvas, dtype=np.float32)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, TypeAlias
+
 import numpy as np
 from PIL import Image
 
@@ -14,6 +16,9 @@ from mnistlab.images.constants import (
     WORK_SIZE,
 )
 from mnistlab.images.measure import noise_level, tail_strength
+
+# Which grey the pipeline reads the writing from (see strongest_grey).
+GreyChannel: TypeAlias = Literal["brightness", "red", "green", "blue", "colour distance"]
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
@@ -96,12 +101,13 @@ def _opaque_rgb(image: Image.Image) -> np.ndarray | None:
     return rgb if percentile_99 >= GREY_CHROMA * 255 else None
 
 
-def _channels(rgb: np.ndarray) -> dict[str, np.ndarray]:
+def _channels(rgb: np.ndarray) -> dict[GreyChannel, np.ndarray]:
     values = rgb.astype(np.float32) / 255.0
-    return {name: np.ascontiguousarray(values[..., k]) for k, name in enumerate(("red", "green", "blue"))}
+    return {"red": np.ascontiguousarray(values[..., 0]), "green": np.ascontiguousarray(values[..., 1]),
+            "blue": np.ascontiguousarray(values[..., 2])}
 
 
-def colour_channels(image: Image.Image) -> dict[str, np.ndarray]:
+def colour_channels(image: Image.Image) -> dict[GreyChannel, np.ndarray]:
     """The red, green and blue channels of an opaque colour image as greys in [0, 1]; ``{}`` otherwise.
 
     The channels come at the working size (see :func:`working_image`), like the brightness image.
@@ -122,7 +128,7 @@ def contrast_score(grey: np.ndarray) -> float:
     return strength / max(noise_level(residual), 0.005)
 
 
-def colour_distance(channels: dict[str, np.ndarray]) -> np.ndarray:
+def colour_distance(channels: dict[GreyChannel, np.ndarray]) -> np.ndarray:
     """How far each pixel's colour is from the colour of the background around it, in [0, 1].
 
     The background colour is estimated per channel like the lighting (see
@@ -135,7 +141,7 @@ def colour_distance(channels: dict[str, np.ndarray]) -> np.ndarray:
     return (np.sqrt(((rgb - local) ** 2).sum(axis=-1)) / np.sqrt(3)).astype(np.float32)
 
 
-def strongest_grey(image: Image.Image, grey: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+def strongest_grey(image: Image.Image, grey: np.ndarray | None = None) -> tuple[np.ndarray, GreyChannel]:
     """``(grey, channel)``: brightness, or the colour view in which the writing stands out far more.
 
     Brightness serves nearly every picture, but coloured ink about as bright as its paper (a
@@ -163,7 +169,7 @@ def strongest_grey(image: Image.Image, grey: np.ndarray | None = None) -> tuple[
     if by_colour >= COLOUR_ADVANTAGE * by_brightness:
         return colour_distance(_channels(rgb)), "colour distance"
     scores = {name: contrast_score(channel) for name, channel in small.items()}
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     if scores[best] < CHANNEL_ADVANTAGE * contrast_score(small_grey):
         return grey, "brightness"
     return _channels(rgb)[best], best

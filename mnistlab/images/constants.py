@@ -1,6 +1,6 @@
 """The pipeline's tuned numbers in one place, each with the reason or the measurement behind it."""
 
-from typing import Literal
+from typing import Literal, TypeAlias
 
 # ---------------------------------------------------------------- MNIST's conventions (the target)
 
@@ -103,11 +103,16 @@ SPUR_STROKES, BRANCH_STROKES = 0.5, 1.5
 BRIDGE_SKELETON_WIDTH = 8
 
 MAX_TILT_DEGREES = 6.0  # ruled lines tilted more than this (a very skewed photo) are not looked for
+LINE_TILT_STEP = 0.25  # degrees between the tilts tried: half a step off, a 640-px line drifts 1.4 px end to end
 # A line must show as a thin run in this fraction of the columns at least: the rest may be hidden where
 # the writing touches it (a 1 written along a line of squared paper).
 LINE_MIN_COVER = 0.3
 LINE_MAX_THICKNESS = 0.02  # a printed line is at most 2 % of the image tall (pens are thicker)
 LINE_SIDE_GAP = 0.05  # a printed line runs from within 5 % of one side to within 5 % of the other
+LINE_SEPARATION = 3  # Hough distance bins (pixels) between two lines: closer peaks are one thick line
+LINE_FIT_REACH = 1.5  # runs within 1.5 px of a line found belong to it (its centre rounds to a pixel)
+LINE_EDGE = 0.03  # a lone line within 3 % of the top or bottom edge may be a tight crop's bar
+LINE_RUN_ON = 0.15  # a lone line is paper's only when the writing stops 15 % short of both sides
 
 # ---------------------------------------------------------------- 5. finding the digit
 
@@ -141,7 +146,7 @@ THIN_LIMIT, THIN_TARGET = 0.09, 0.12
 THICK_LIMIT, THICK_TARGET = 0.26, 0.16  # thicker than this gets thinned to the target
 THINNED_KEEP = 0.15  # thinning that leaves less than 15 % of the ink destroyed the digit: undo it
 
-Polarity = Literal["dark-on-light", "light-on-dark"]  # which way round ink and paper are
-StrokeAction = Literal["thickened", "thinned", "kept", "already MNIST-like"]  # what normalisation did
+Polarity: TypeAlias = Literal["dark-on-light", "light-on-dark"]  # which way round ink and paper are
+StrokeAction: TypeAlias = Literal["thickened", "thinned", "kept", "already MNIST-like"]  # what normalisation did
 DARK_ON_LIGHT: Polarity = "dark-on-light"
 LIGHT_ON_DARK: Polarity = "light-on-dark"

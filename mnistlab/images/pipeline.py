@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 import numpy as np
 from PIL import Image
 
 from mnistlab.images.background import detect_polarity, drawing_levels, flatten, isolate_page
-from mnistlab.images.colour import limit_size, strongest_grey, to_grey, working_image
-from mnistlab.images.constants import MNIST_SIZE
+from mnistlab.images.colour import GreyChannel, limit_size, strongest_grey, to_grey, working_image
+from mnistlab.images.constants import MNIST_SIZE, Polarity, StrokeAction
 from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
 from mnistlab.images.normalise import already_mnist, centre_by_mass, crop_digit, fit_box, normalise_stroke
-from mnistlab.images.reading import describe_source, read_image
+from mnistlab.images.reading import ImageSource, describe_source, read_image
 from mnistlab.images.threshold import (
     background_noise,
     bridge_gaps,
@@ -31,11 +31,11 @@ class PipelineSteps:
     """Every intermediate image of :func:`prepare_image`, in order, plus what was decided."""
 
     images: dict[str, np.ndarray] = field(default_factory=dict)
-    polarity: str = ""
+    polarity: Polarity | Literal[""] = ""
     threshold: float = 0.0
     stroke_width: float = 0.0  # relative to the digit's longest side
-    stroke_action: str = ""
-    grey_channel: str = "brightness"  # or the colour channel in which the writing stood out far more
+    stroke_action: StrokeAction | Literal[""] = ""
+    grey_channel: GreyChannel = "brightness"  # or the colour view in which the writing stood out far more
     page_found: bool = False  # a sheet on a darker table was found and the table painted over
     rule_line_pixels: int = 0  # ink pixels removed as the printed lines of ruled or squared paper
     gaps_bridged: int = 0  # gaps along a stroke (a pen that skipped) joined
@@ -60,7 +60,7 @@ class PipelineSteps:
         return iter(self.images.items())
 
 
-def find_ink(source: Any, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray, float]:
+def find_ink(source: ImageSource, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray, float]:
     """Sections 1-4: ``(ink, mask, threshold)``, the ink bright on black whatever the picture was."""
     image = read_image(source, steps.name)  # 1. reading
     if steps.keep_images:
@@ -101,7 +101,7 @@ def normalise_digit(ink: np.ndarray, digit_mask: np.ndarray, threshold: float, s
     return steps.keep("centred", centre_by_mass(small))
 
 
-def prepare_image(source: Any, name: str | None = None, *, steps: PipelineSteps | None = None) -> np.ndarray:
+def prepare_image(source: ImageSource, name: str | None = None, *, steps: PipelineSteps | None = None) -> np.ndarray:
     """An MNIST-like digit from a path, bytes, PIL image or array: shape (28, 28, 1), float32 in [0, 1].
 
     White digit on black, size-normalised into 20x20 keeping its aspect ratio, centred by
@@ -116,7 +116,7 @@ def prepare_image(source: Any, name: str | None = None, *, steps: PipelineSteps 
     return normalise_digit(ink, digit_mask, threshold, steps)[..., np.newaxis]  # 6: MNIST's conventions
 
 
-def prepare_steps(source: Any, name: str | None = None) -> PipelineSteps:
+def prepare_steps(source: ImageSource, name: str | None = None) -> PipelineSteps:
     """Run the pipeline and keep every intermediate image (for teaching and debugging).
 
     Keys, in order: original, grey, background, ink, mask, digit_mask, cropped, stroke,
@@ -127,7 +127,7 @@ def prepare_steps(source: Any, name: str | None = None) -> PipelineSteps:
     return steps
 
 
-def raw_resize(source: Any, name: str | None = None) -> np.ndarray:
+def raw_resize(source: ImageSource, name: str | None = None) -> np.ndarray:
     """What most tutorials do: grey, squash to 28x28, scale to [0, 1]. The baseline to beat."""
     image = read_image(source, name=name)
     grey = to_grey(image)
@@ -135,7 +135,7 @@ def raw_resize(source: Any, name: str | None = None) -> np.ndarray:
     return np.clip(np.asarray(small, dtype=np.float32), 0, 1)[..., np.newaxis]
 
 
-def split_digits(source: Any, name: str | None = None) -> list[np.ndarray]:
+def split_digits(source: ImageSource, name: str | None = None) -> list[np.ndarray]:
     """Single MNIST-like digits (each (28, 28, 1)) from an image of several written in a row."""
     steps = PipelineSteps(name=describe_source(source, name), keep_images=False)
     ink, mask, threshold = find_ink(source, steps)

@@ -10,6 +10,7 @@ from scipy import ndimage as ndi
 from skimage.filters import apply_hysteresis_threshold
 from skimage.measure import block_reduce
 from skimage.morphology import skeletonize
+from skimage.transform import hough_line
 
 from mnistlab.images.constants import (
     BLANK_NOISE,
@@ -21,9 +22,14 @@ from mnistlab.images.constants import (
     FAINT_WIDTH,
     HYSTERESIS_LOW,
     INK_FLOOR_NOISE,
+    LINE_EDGE,
+    LINE_FIT_REACH,
     LINE_MAX_THICKNESS,
     LINE_MIN_COVER,
+    LINE_RUN_ON,
+    LINE_SEPARATION,
     LINE_SIDE_GAP,
+    LINE_TILT_STEP,
     MAX_TILT_DEGREES,
     MIN_CONTRAST,
     SEPARATION_NOISE,
@@ -127,36 +133,42 @@ def _thin_runs(mask: np.ndarray, max_length: float) -> tuple[np.ndarray, np.ndar
     return cols[short], (starts[short] + ends[short] - 1) / 2.0, lengths[short]
 
 
-def _line_offsets(cols: np.ndarray, centres: np.ndarray, width: int) -> tuple[float, list[int]]:
+def _line_offsets(cols: np.ndarray, centres: np.ndarray, shape: tuple[int, int]) -> tuple[float, list[float]]:
     """``(slope, offsets)`` of straight lines showing in at least :data:`LINE_MIN_COVER` of the columns.
 
-    Every tilt up to :data:`MAX_TILT_DEGREES` is tried (a Hough transform restricted to
-    nearly horizontal lines); at the best one, each line piles its runs into one offset bin.
+    scikit-image's Hough transform (``hough_line``) of the thin runs' centres, over the tilts up to
+    :data:`MAX_TILT_DEGREES` only (printed lines are nearly horizontal): at the best tilt, each
+    line piles its runs into one distance bin (two, when the line's thickness puts its centres
+    between rows: hence a sum over three neighbouring bins). ``offsets`` are rows at column 0.
     """
-    best_slope, best_counts, best_low = 0.0, np.zeros(1), 0
-    for slope in np.tan(np.radians(np.arange(-MAX_TILT_DEGREES, MAX_TILT_DEGREES + 0.01, 0.25))):
-        offsets = np.round(centres - slope * cols).astype(int)
-        low = int(offsets.min())
-        counts = np.convolve(np.bincount(offsets - low), np.ones(3), mode="same")  # thickness parity
-        if counts.max() > best_counts.max():
-            best_slope, best_counts, best_low = float(slope), counts, low
-    offsets: list[int] = []
-    for index in np.argsort(-best_counts, kind="stable"):  # strongest first; one offset per line
-        if best_counts[index] < LINE_MIN_COVER * width:
+    height, width = shape
+    points = np.zeros(shape, dtype=bool)
+    points[np.clip(np.round(centres).astype(int), 0, height - 1), cols] = True
+    tilts = np.radians(np.arange(-MAX_TILT_DEGREES, MAX_TILT_DEGREES + 1e-6, LINE_TILT_STEP))
+    votes, angles, distances = hough_line(points, theta=np.pi / 2 + tilts)  # the normal of a row is vertical
+    votes = ndi.uniform_filter1d(votes.astype(float), size=3, axis=0, mode="constant") * 3
+    best = int(np.argmax(votes.max(axis=0)))
+    counts, angle = votes[:, best], float(angles[best])
+    kept: list[int] = []
+    for index in np.argsort(-counts, kind="stable"):  # strongest first; one offset per line
+        if counts[index] < LINE_MIN_COVER * width:
             break
-        if all(abs(index - kept) > 3 for kept in offsets):
-            offsets.append(int(index))
-    return best_slope, sorted(index + best_low for index in offsets)
+        if all(abs(index - other) > LINE_SEPARATION for other in kept):
+            kept.append(int(index))
+    # Back from the normal form x cos(a) + y sin(a) = d to y = offset + slope * x.
+    slope = -math.cos(angle) / math.sin(angle)
+    return slope, sorted(float(distances[index]) / math.sin(angle) for index in kept)
 
 
 def horizontal_rule_lines(mask: np.ndarray) -> np.ndarray:
     """Pixels of the ruled lines running across a mask from side to side (nearly horizontal).
 
-    A line must be thin (at most 2 % of the height), cross almost the whole width and follow
-    a straight or gently curved path (a quadratic fit through its runs). Two or more such
-    lines are ruled paper. A single one could be a digit's bar in a tight crop (a 4's), so it
-    is only taken when it keeps clear of the top and bottom edge and runs on past the rest of
-    the ink by 15 % of the width on both sides (the paper extends beyond the writing).
+    A line must be thin (at most :data:`LINE_MAX_THICKNESS` of the height), cross almost the
+    whole width and follow a straight or gently curved path (a quadratic fit through its runs).
+    Two or more such lines are ruled paper. A single one could be a digit's bar in a tight crop
+    (a 4's), so it is only taken when it keeps clear of the top and bottom edge and runs on past
+    the rest of the ink by :data:`LINE_RUN_ON` of the width on both sides (the paper extends
+    beyond the writing).
     """
     height, width = mask.shape
     lines = np.zeros_like(mask, dtype=bool)
@@ -169,11 +181,11 @@ def horizontal_rule_lines(mask: np.ndarray) -> np.ndarray:
     cols, centres, lengths = _thin_runs(mask, max_thickness)
     if cols.size < LINE_MIN_COVER * width:
         return lines
-    slope, offsets = _line_offsets(cols, centres, width)
+    slope, offsets = _line_offsets(cols, centres, mask.shape)
     rows = np.arange(height)[:, np.newaxis]
     found, at_edge = [], []
     for offset in offsets:
-        near = np.abs(centres - slope * cols - offset) <= 1.5
+        near = np.abs(centres - slope * cols - offset) <= LINE_FIT_REACH
         line_cols = np.unique(cols[near])
         if (line_cols.size < LINE_MIN_COVER * width or line_cols[0] > LINE_SIDE_GAP * width
                 or line_cols[-1] < (1 - LINE_SIDE_GAP) * width):
@@ -181,11 +193,11 @@ def horizontal_rule_lines(mask: np.ndarray) -> np.ndarray:
         centre_line = np.polynomial.Polynomial.fit(cols[near], centres[near], deg=2)(np.arange(width))
         half = float(np.median(lengths[near])) / 2 + 0.5
         found.append(mask & (np.abs(rows - centre_line[np.newaxis, :]) <= half))
-        at_edge.append(centre_line.min() < 0.03 * height or centre_line.max() > 0.97 * height)
+        at_edge.append(centre_line.min() < LINE_EDGE * height or centre_line.max() > (1 - LINE_EDGE) * height)
     if len(found) == 1:
         rest = np.nonzero(mask & ~found[0])[1]
         first, last = np.percentile(rest, [1, 99]) if rest.size else (width / 2, width / 2)
-        if at_edge[0] or first < 0.15 * width or last > 0.85 * width:
+        if at_edge[0] or first < LINE_RUN_ON * width or last > (1 - LINE_RUN_ON) * width:
             return lines  # one line that does not run on past the writing: maybe a digit's bar
     for line in found:
         lines |= line
