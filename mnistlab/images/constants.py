@@ -70,6 +70,9 @@ PAGE_MARGIN = 0.02  # the sheet's shadowed edge is trimmed by 2 % of the image s
 OTSU_BINS = 256  # scikit-image's default histogram for Otsu's threshold
 
 MIN_CONTRAST = 0.08  # ink weaker than this (on a 0..1 grey scale) is not ink: the image is blank
+# The peak is read on a copy blurred by 1 px (images from 64 px on), so one hot pixel (a speck, JPEG
+# ringing) is not taken for the strongest ink.
+PEAK_SIGMA, PEAK_MIN_SIDE = 1.0, 64
 BLANK_NOISE = 6.0  # ... and so is a "strongest mark" within 6 noise standard deviations
 # Ink covering most of a drawing inflates the noise estimate of the whole image; the background's own
 # noise is used when the ink stands this many noise SDs clear of it (a noise-only photo: 1-3).
@@ -102,6 +105,7 @@ SPUR_STROKES, BRANCH_STROKES = 0.5, 1.5
 # quarter of a stroke width still shows (a coarser copy closes it in the skeleton, not in the digit).
 BRIDGE_SKELETON_WIDTH = 8
 
+LINE_MIN_SIDE = 32  # smaller pictures are crops of one digit: no ruled paper to look for
 MAX_TILT_DEGREES = 6.0  # ruled lines tilted more than this (a very skewed photo) are not looked for
 LINE_TILT_STEP = 0.25  # degrees between the tilts tried: half a step off, a 640-px line drifts 1.4 px end to end
 # A line must show as a thin run in this fraction of the columns at least: the rest may be hidden where
@@ -127,9 +131,24 @@ WIDE_MARK = 1.6
 BORDER_PENALTY = 0.5  # page edges and UI bars touch the border; an edge-to-edge digit still can win
 EDGE_CONTACT = 0.3  # touching the border along 30 % of its length: it runs along the edge (a page edge)
 GROUP_MIN_STRENGTH = 0.3  # a mark under 30 % of the digit's ink strength is not one of its strokes
+CENTRALITY_WEIGHT = 0.5  # a blob in a far corner scores half what it would in the middle: digits are
+# usually near the middle of a picture, but not always (a tiny digit off in a corner is still found)
+EDGE_RUN_PENALTY = BORDER_PENALTY ** 3  # a blob running along the border (a page edge) scores 8x less
+# Several digits in a row (digit_masks): blobs whose horizontal extents overlap by half the narrower
+# are one digit's strokes; border-touching blobs under a quarter of the biggest are page edges or
+# specks; marks under a quarter of the typical height, unless a tenth of the biggest blob's ink, are
+# specks (a "1" is short but not that small); a group wider than 1.3 times its height is touching
+# digits, about 0.75 of their height wide each, cut at the weakest column within a third of a digit
+# width of the even split.
+COLUMN_OVERLAP, BORDER_SPECK, SHORT_MARK, SMALL_MARK = 0.5, 0.25, 0.25, 0.1
+TOUCHING_WIDTH, DIGIT_ASPECT, CUT_PARTS = 1.3, 0.75, 3
 
 # ---------------------------------------------------------------- 6. MNIST normalisation
 
+# A 28x28 picture is already in MNIST's format (kept as it is) when its digit's longest side is
+# 17-21 px (MNIST test digits: 20 px, less where antialiasing fades a stroke end), nothing else
+# above a tenth of its peak lies around it, and its centre of mass is within 1.5 px of (14, 14).
+MNIST_BOX_RANGE, MNIST_CLUTTER, MNIST_CENTRE_REACH = (BOX_SIZE - 3, BOX_SIZE + 1), 0.1, 1.5
 CROP_PAD = 2  # antialiased edges kept around the digit's mask
 CORE_PERCENTILE = 75  # stroke cores: the 75th percentile of the ink under the mask becomes 1.0
 RIDGE_DEPTH = 0.25  # a stroke's centre line lies at least a quarter of its width deep (not a bump on its edge)

@@ -11,12 +11,21 @@ from skimage.measure import regionprops
 
 from mnistlab.images.constants import (
     BORDER_PENALTY,
+    BORDER_SPECK,
+    CENTRALITY_WEIGHT,
+    COLUMN_OVERLAP,
+    CUT_PARTS,
+    DIGIT_ASPECT,
     EDGE_CONTACT,
+    EDGE_RUN_PENALTY,
     FILLED_STROKE,
     GROUP_MIN_STRENGTH,
     GROUP_REACH,
+    SHORT_MARK,
+    SMALL_MARK,
     SPECK_FRACTION,
     SPECK_SIDE,
+    TOUCHING_WIDTH,
     WIDE_MARK,
 )
 from mnistlab.images.errors import NoDigitError
@@ -156,8 +165,8 @@ def digit_likeness(found: list[Component], labels: np.ndarray, ink: np.ndarray |
         flat = 1.0 if c.width <= WIDE_MARK * c.height else (WIDE_MARK * c.height / c.width) ** 2
         border = BORDER_PENALTY if c.touches_border else 1.0
         if contact[c.index] > EDGE_CONTACT * max(c.height, c.width):
-            border *= BORDER_PENALTY ** 3  # runs along the border: a page edge or a window frame
-        scores[c.index] = (size * (0.5 + 0.5 * centrality) * stroke_like * flat * border
+            border *= EDGE_RUN_PENALTY  # runs along the border: a page edge or a window frame
+        scores[c.index] = (size * (1 - CENTRALITY_WEIGHT + CENTRALITY_WEIGHT * centrality) * stroke_like * flat * border
                            * strength[c.index] / strongest)
     return scores
 
@@ -186,7 +195,7 @@ def _columns(kept: list[Component]) -> list[list[Component]]:
             left = min(c.left for c in last)
             overlap = right - comp.left
             narrower = min(comp.width, right - left)
-            if overlap > 0.5 * narrower:
+            if overlap > COLUMN_OVERLAP * narrower:
                 last.append(comp)
                 continue
         groups.append([comp])
@@ -204,7 +213,8 @@ def _split_wide(mask: np.ndarray, expected_width: float) -> list[np.ndarray]:
     cuts = []
     for k in range(1, count):
         centre = int(k * width / count)
-        lo, hi = max(1, centre - width // (3 * count)), min(width - 1, centre + width // (3 * count))
+        reach = width // (CUT_PARTS * count)  # a cut is looked for this close to the even split
+        lo, hi = max(1, centre - reach), min(width - 1, centre + reach)
         cuts.append(left + lo + int(np.argmin(profile[lo:hi + 1])) if hi > lo else left + centre)
     pieces, start = [], left
     for cut in [*cuts, right]:
@@ -223,18 +233,18 @@ def digit_masks(mask: np.ndarray) -> list[np.ndarray]:
     if not kept:
         return []
     biggest = max(c.area for c in kept)
-    kept = [c for c in kept if not (c.touches_border and c.area < 0.25 * biggest)]
+    kept = [c for c in kept if not (c.touches_border and c.area < BORDER_SPECK * biggest)]
     # Specks relative to the typical digit, not the biggest blob: a "1" is small but real.
     heights = sorted(c.height for c in kept)
     typical_height = heights[len(heights) // 2] if heights else 1
-    kept = [c for c in kept if c.height >= 0.25 * typical_height or c.area >= 0.1 * biggest]
+    kept = [c for c in kept if c.height >= SHORT_MARK * typical_height or c.area >= SMALL_MARK * biggest]
     pieces = []
     for group in _columns(kept):
         group_mask = np.isin(labels, [c.index for c in group])
         height = max(c.bottom for c in group) - min(c.top for c in group)
         width = max(c.right for c in group) - min(c.left for c in group)
-        if width > 1.3 * height:
-            pieces.extend(_split_wide(group_mask, expected_width=0.75 * height))
+        if width > TOUCHING_WIDTH * height:
+            pieces.extend(_split_wide(group_mask, expected_width=DIGIT_ASPECT * height))
         else:
             pieces.append(group_mask)
     return pieces

@@ -13,7 +13,10 @@ from mnistlab.images.constants import (
     CORE_PERCENTILE,
     CROP_PAD,
     HYSTERESIS_LOW,
+    MNIST_BOX_RANGE,
     MNIST_CENTRE,
+    MNIST_CENTRE_REACH,
+    MNIST_CLUTTER,
     MNIST_SIZE,
     RIDGE_DEPTH,
     STROKE_MIN_PIXELS,
@@ -38,12 +41,12 @@ def already_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
         return None
     top, left, bottom, right = bounding_box(mask)
     longest = max(bottom - top, right - left)
-    if not BOX_SIZE - 3 <= longest <= BOX_SIZE + 1:
+    if not MNIST_BOX_RANGE[0] <= longest <= MNIST_BOX_RANGE[1]:
         return None
-    if (ink[~ndi.binary_dilation(mask, iterations=CROP_PAD)] > 0.1 * ink.max()).any():
+    if (ink[~ndi.binary_dilation(mask, iterations=CROP_PAD)] > MNIST_CLUTTER * ink.max()).any():
         return None  # other marks around the digit: it needs the full treatment
     row, col = ndi.center_of_mass(ink)
-    if math.hypot(row - MNIST_CENTRE[0], col - MNIST_CENTRE[1]) > 1.5:
+    if math.hypot(row - MNIST_CENTRE[0], col - MNIST_CENTRE[1]) > MNIST_CENTRE_REACH:
         return None
     crop = (slice(top, bottom), slice(left, right))
     if normalise_stroke(ink[crop], mask[crop])[2] != "kept":  # measured as for any digit: strokes MNIST-like

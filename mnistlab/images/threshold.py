@@ -26,12 +26,15 @@ from mnistlab.images.constants import (
     LINE_FIT_REACH,
     LINE_MAX_THICKNESS,
     LINE_MIN_COVER,
+    LINE_MIN_SIDE,
     LINE_RUN_ON,
     LINE_SEPARATION,
     LINE_SIDE_GAP,
     LINE_TILT_STEP,
     MAX_TILT_DEGREES,
     MIN_CONTRAST,
+    PEAK_MIN_SIDE,
+    PEAK_SIGMA,
     SEPARATION_NOISE,
     SPUR_STROKES,
     THRESHOLD_RANGE,
@@ -48,7 +51,7 @@ def threshold_ink(ink: np.ndarray, label: str = "image", noise: float | None = N
     of the ink's peak strength. Faint strokes are added later by :func:`grow_faint_ink`.
     ``noise`` is :func:`background_noise` of ``ink`` (measured here when not given).
     """
-    smooth = ndi.gaussian_filter(ink, 1.0) if max(ink.shape) >= 64 else ink
+    smooth = ndi.gaussian_filter(ink, PEAK_SIGMA) if max(ink.shape) >= PEAK_MIN_SIDE else ink
     peak = float(smooth.max())
     noise = background_noise(ink) if noise is None else noise
     if peak < MIN_CONTRAST or peak < BLANK_NOISE * noise:
@@ -172,7 +175,7 @@ def horizontal_rule_lines(mask: np.ndarray) -> np.ndarray:
     """
     height, width = mask.shape
     lines = np.zeros_like(mask, dtype=bool)
-    if width < 32 or height < 32:
+    if width < LINE_MIN_SIDE or height < LINE_MIN_SIDE:
         return lines
     first_col, last_col = int(LINE_SIDE_GAP * width), int(math.ceil((1 - LINE_SIDE_GAP) * width))
     if not (mask[:, :first_col + 1].any() and mask[:, last_col:].any()):
