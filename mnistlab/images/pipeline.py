@@ -23,7 +23,7 @@ from mnistlab.images.threshold import (
     threshold_ink,
 )
 
-ORIGINAL_MAX_SIDE = 2048  # bigger originals are shown as the working-size grey (a 50 MP RGB copy is 150 MB)
+ORIGINAL_MAX_SIDE = 2048  # bigger originals are shown shrunk (a 50 MP RGB copy is 150 MB)
 
 
 @dataclass
@@ -60,12 +60,20 @@ class PipelineSteps:
         return iter(self.images.items())
 
 
+def as_shown(image: Image.Image) -> np.ndarray:
+    """The picture as a person sees it, for the "original" step: RGB (grey where it has transparency, laid
+    on the background :func:`to_grey` chooses), shrunk to at most ORIGINAL_MAX_SIDE."""
+    image = working_image(image, ORIGINAL_MAX_SIDE)
+    if "A" in image.mode or "transparency" in image.info:
+        return to_grey(image)
+    return np.asarray(image.convert("RGB"))
+
+
 def find_ink(source: ImageSource, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray, float]:
     """Sections 1-4: ``(ink, mask, threshold)``, the ink bright on black whatever the picture was."""
     image = read_image(source, steps.name)  # 1. reading
     if steps.keep_images:
-        steps.keep("original", np.asarray(image.convert("RGB")) if max(image.size) <= ORIGINAL_MAX_SIDE
-                   else limit_size(to_grey(image)))
+        steps.keep("original", as_shown(image))
     grey, steps.grey_channel = strongest_grey(working_image(image))  # 2. colour and grey, at the working size
     grey, page = isolate_page(grey)  # 3. background, lighting and polarity
     steps.page_found = page is not None
@@ -77,10 +85,8 @@ def find_ink(source: ImageSource, steps: PipelineSteps) -> tuple[np.ndarray, np.
     noise = background_noise(ink)  # 4. thresholding and clean-up
     mask, steps.threshold = threshold_ink(ink, steps.name, noise)
     mask, lines = remove_rule_lines(mask)
-    grown = grow_faint_ink(ink, mask, steps.threshold, lines, noise)
-    if (grown != mask).any():  # faint ink was added, and with it maybe the faint rest of a printed line
-        mask, faint_lines = remove_rule_lines(grown)
-        lines |= faint_lines
+    mask, faint_lines = remove_rule_lines(grow_faint_ink(ink, mask, steps.threshold, lines, noise))
+    lines |= faint_lines  # (faint ink may bring the faint rest of a printed line with it)
     steps.rule_line_pixels = int(lines.sum())
     ink = steps.keep("ink", np.where(lines, 0.0, ink).astype(np.float32))
     return ink, steps.keep("mask", mask), steps.threshold
