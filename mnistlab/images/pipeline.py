@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from mnistlab.images.background import detect_polarity, drawing_levels, flatten, isolate_page
-from mnistlab.images.colour import GreyChannel, limit_size, strongest_grey, to_grey, working_image
+from mnistlab.images.colour import GreyChannel, strongest_grey, to_grey, working_image
 from mnistlab.images.constants import MNIST_SIZE, Polarity, StrokeAction
 from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
