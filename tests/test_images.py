@@ -533,6 +533,32 @@ def test_photo_of_nothing_is_reported_as_no_digit():
 
 
 @pytest.mark.parametrize(
+    ("kind", "data", "problem"),
+    [
+        ("drawing.svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>',
+         r"drawing\.svg: not an image file .*PNG, JPEG"),
+        ("scan.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", r"scan\.pdf: not an image file .*PNG, JPEG"),
+        ("black.png", encode(np.zeros((200, 200), np.uint8), "PNG"), r"black\.png: looks blank"),
+        ("noise.png", encode(np.random.default_rng(0).integers(0, 256, (200, 200), dtype=np.uint8), "PNG"),
+         r"noise\.png: looks blank"),
+        ("dot.png", encode(np.zeros((1, 1), np.uint8), "PNG"), r"dot\.png: looks blank"),
+    ],
+)
+def test_pictures_without_a_readable_digit_get_a_clear_error(kind, data, problem):
+    with pytest.raises(images.ImageError, match=problem):
+        images.prepare_image(data, name=kind)
+
+
+def test_a_huge_canvas_is_shrunk_before_the_work(reference):
+    canvas = Image.new("L", (7000, 5000), 245)  # 35 megapixels, under the 50-megapixel guard
+    ImageDraw.Draw(canvas).line([(3000, 1500), (4000, 1500), (3500, 3500)], fill=20, width=120)
+    steps = images.prepare_steps(canvas)
+    assert max(steps["grey"].shape) == WORK_SIZE
+    assert max(steps["original"].shape[:2]) <= 2048
+    assert shifted_similarity(steps.result, reference) > 0.8
+
+
+@pytest.mark.parametrize(
     ("array", "problem"),
     [
         (np.zeros((5, 5, 7), np.uint8), "expected a 2-D grey image or a 3-D RGB/RGBA"),
