@@ -2,9 +2,10 @@
 
 Each class turns MNIST test digits (indices 5000 on, away from the first 2,000 other benchmarks use)
 into the kind of picture real users send: a digit beside a UI label and a scribble (distractor), a
-saturated digit on a colour gradient (gradient), a faint upper part and a pen skip (faint), a fat
-digit filling a 28x28 canvas edge to edge (edge), a 1-px skeleton on a 28x28 canvas (thin). It
-prints top-1 and accepted share per class, and prepare_image's median time. Run::
+saturated digit on a colour gradient (gradient), a faint upper part and a thin band cut across
+(faint), a gap about a stroke wide in one stroke where the pen skipped (skip), a fat digit filling a
+28x28 canvas edge to edge (edge), a 1-px skeleton on a 28x28 canvas (thin). It prints top-1, the
+accepted share and how many accepted answers are right per class, and prepare_image's median time::
 
     nice -n 10 python benchmarks/image_classes.py [N] [CLASSES] [MODEL]
 
