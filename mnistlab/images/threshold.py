@@ -245,6 +245,7 @@ def _next_pixels(skeleton: np.ndarray, pixel: tuple[int, int], path: list[tuple[
 
 
 def _end_pixels(skeleton: np.ndarray) -> np.ndarray:
+    """The skeleton's pixels with exactly one skeleton neighbour: the free ends of its branches."""
     neighbours = ndi.convolve(skeleton.astype(np.uint8), np.ones((3, 3), dtype=np.uint8), mode="constant") - 1
     return skeleton & (neighbours == 1)
 
@@ -305,32 +306,30 @@ def bridge_gaps(digit: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     labels, _ = ndi.label(small, structure=np.ones((3, 3), dtype=bool))
     reach, side = BRIDGE_STROKES * small_width, BRIDGE_LATERAL * small_width
     opposite = math.cos(math.radians(BRIDGE_CONE))
-    pairs = []
+    pairs = []  # (distance, i, j) for ends i and j that face each other across a gap
     for i, (end_a, out_a) in enumerate(ends):
-        for end_b, out_b in ends[i + 1:]:
+        for j in range(i + 1, len(ends)):
+            end_b, out_b = ends[j]
             gap = end_b - end_a
             distance = float(np.hypot(*gap))
             ahead = gap @ out_a > 0 and -gap @ out_b > 0
             in_line = abs(_cross(out_a, gap)) <= side and abs(_cross(out_b, gap)) <= side
             if (0 < distance <= reach and ahead and in_line and -(out_a @ out_b) >= opposite
                     and not _joined_nearby(labels, end_a, end_b, reach)):
-                pairs.append((distance, i, end_a, end_b))
+                pairs.append((distance, i, j))
     if not pairs:
         return digit, mask, 0
     bridge = Image.new("L", (mask.shape[1], mask.shape[0]), 0)
     draw = ImageDraw.Draw(bridge)
     used: set[int] = set()
-    bridges = 0
-    for _, i, end_a, end_b in sorted(pairs, key=lambda pair: pair[0]):  # nearest first; each end once
-        j = next(k for k, (end, _) in enumerate(ends) if end is end_b)
+    for _, i, j in sorted(pairs):  # nearest first; each end joined once
         if i in used or j in used:
             continue
         used |= {i, j}
-        bridges += 1
-        (row_a, col_a), (row_b, col_b) = (end * factor + (factor - 1) / 2 for end in (end_a, end_b))
+        (row_a, col_a), (row_b, col_b) = (ends[k][0] * factor + (factor - 1) / 2 for k in (i, j))
         draw.line([(col_a, row_a), (col_b, row_b)], fill=255, width=max(1, int(round(width))))
     painted = np.asarray(bridge) > 0
-    return np.maximum(digit, painted.astype(digit.dtype)), mask | painted, bridges
+    return np.maximum(digit, painted.astype(digit.dtype)), mask | painted, len(used) // 2
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> float:
