@@ -27,7 +27,7 @@ from mnistlab.images.constants import (
     THINNED_KEEP,
     StrokeAction,
 )
-from mnistlab.images.measure import bounding_box, rough_stroke_width, stroke_width
+from mnistlab.images.measure import bounding_box, stroke_width
 
 
 def already_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
@@ -59,9 +59,9 @@ def crop_digit(ink: np.ndarray, mask: np.ndarray, threshold: float) -> tuple[np.
     """``(digit, digit_mask)`` cropped to the digit, ink scaled so stroke cores are 1.0.
 
     Only ink connected to the digit's mask (grown by 2 pixels to keep antialiased edges) is
-    kept: other marks inside the box are blanked. Each stroke is scaled by the strongest ink
-    around it, not by the digit's overall strength, so a faint part of a stroke (kept by the
-    hysteresis threshold) comes out as white as the rest, as in MNIST.
+    kept: other marks inside the box are blanked. Each stroke is scaled by its own strength (see
+    :func:`stroke_level`), not by the digit's overall strength, so a faint part of a stroke (kept
+    by the hysteresis threshold) comes out as white as the rest, as in MNIST.
     """
     top, left, bottom, right = bounding_box(mask)
     pad = CROP_PAD
@@ -132,8 +132,9 @@ def stroke_level(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     window over both would have taken the black side's.
     """
     depth = ndi.distance_transform_cdt(np.pad(mask, 1), metric="chessboard")[1:-1, 1:-1]
+    width = max(1.0, 4 * float(depth[mask].mean()) - 1) if mask.any() else 1.0  # as rough_stroke_width
     # Local maxima of the depth, but not the shallow ones a bump on a stroke's edge makes.
-    ridge = mask & (depth >= ndi.maximum_filter(depth, size=3)) & (depth >= RIDGE_DEPTH * rough_stroke_width(mask))
+    ridge = mask & (depth >= ndi.maximum_filter(depth, size=3)) & (depth >= RIDGE_DEPTH * width)
     if not ridge.any():
         return ink
     nearest = ndi.distance_transform_cdt(~ridge, metric="chessboard", return_distances=False, return_indices=True)
@@ -145,8 +146,8 @@ def stroke_level(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def normalise_stroke(digit: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float, StrokeAction]:
     """``(digit, relative_width, action)``: strokes far from MNIST's width redrawn nearer to it.
 
-    The width is measured relative to the digit's longest side (:func:`measure_strokes`; MNIST:
-    0.12). Below :data:`THIN_LIMIT` (a one-pixel line on a big canvas or a small one) the strokes
+    The width is measured relative to the digit's longest side (:func:`measure_strokes`; MNIST's
+    median: 0.13). Below :data:`THIN_LIMIT` (a one-pixel line on a big canvas or a small one) the strokes
     are grown to :data:`THIN_TARGET`; above :data:`THICK_LIMIT` (a fat marker) they are eroded
     towards :data:`THICK_TARGET`; in between the image is left as it is.
     """
