@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, passed
+from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, not_written, passed
 
 METRIC_NAMES = ("precision", "recall", "f1")
 
@@ -48,7 +48,7 @@ def check_metrics_from_confusion(function, what: str = "Exercise", hint: str | N
         try:
             result = function(counts.copy())
         except NotImplementedError:
-            return not_done(what, hint)
+            return not_written(what, hint)
         except Exception as error:
             return failed(what, f"on {label} your function raised {describe_error(error)}", hint)
         try:
@@ -94,7 +94,7 @@ def check_grad_cam_step(function, what: str = "Exercise", hint: str | None = Non
     try:
         result = function(feature_maps.copy(), gradients.copy())
     except NotImplementedError:
-        return not_done(what, hint)
+        return not_written(what, hint)
     except Exception as error:
         return failed(what, f"your function raised {describe_error(error)}", hint)
     try:
