@@ -109,6 +109,10 @@ def check_grad_cam_step(function, what: str = "Exercise", hint: str | None = Non
     no_relu = (np.mean(gradients, axis=(1, 2), keepdims=True) * feature_maps).sum(axis=-1)
     if np.allclose(got, no_relu, atol=1e-6):
         return failed(what, "your map has negative values: Grad-CAM keeps only evidence *for* the digit (ReLU)", hint)
+    height, width = feature_maps.shape[1:3]
+    if np.allclose(got, want * height * width, atol=1e-6):
+        return failed(what, "your map is height x width times too large: you summed the gradients over the grid; "
+                            "Grad-CAM averages them (.mean(axis=(1, 2)))", hint)
     per_pixel = np.maximum((gradients * feature_maps).sum(axis=-1), 0.0)
     if np.allclose(got, per_pixel, atol=1e-6):
         return failed(what, "you weighted each pixel by its own gradient; Grad-CAM uses one weight per channel, "
