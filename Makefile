@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $(STAMP)
 
 data: setup
-	$(BIN)/python -m mnistlab.data
+	$(BIN)/python -m mnistlab data
 
 # Docker images and many cloud notebooks run as root, where Jupyter refuses to start without --allow-root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnistlab import baselines, config, data
+from mnistlab import baselines, config, data, keras_comparison
 
 RESULTS = Path(__file__).resolve().parent / "results"
-KERAS_MODELS = baselines.KERAS_LABELS
+KERAS_MODELS = keras_comparison.LABELS
 ALL = list(baselines.BASELINES) + list(KERAS_MODELS)
 
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             family = "scikit-learn"
         else:
             x, y = data.stratified_subset(x_train, y_train, budget.train_size, seed=config.SEED)
-            model, measured = baselines.fit_and_score_keras(
+            model, measured = keras_comparison.fit_and_score(
                 key, x, y, x_test, y_test, epochs=budget.epochs, batch_size=budget.batch_size, seed=config.SEED
             )
             result = asdict(measured)

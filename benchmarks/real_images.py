@@ -24,6 +24,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from PIL import Image
+
 from mnistlab import config, inference
 from mnistlab import images as pipeline
 
@@ -39,18 +41,27 @@ def read_rows(folder: Path) -> list[dict]:
 
 
 def run(predictor: inference.Predictor, folder: Path, rows: list[dict]) -> list[dict]:
-    """One result per picture: the label, the top-1 guess, whether it was accepted, prepare time."""
+    """One result per picture: the label, the top-1 guess, whether it was accepted, prepare times.
+
+    Each picture is also decoded by Pillow alone right before it is prepared: a reference measured
+    under the same load and independent of the pipeline's code, so the ratio of the two survives a
+    busy machine (and compares versions) better than either time does.
+    """
     results = []
     for row in rows:
         path = folder / row["file"]
         start = time.perf_counter()
+        with Image.open(path) as image:
+            image.load()
+        reference = time.perf_counter() - start
+        start, cpu_start = time.perf_counter(), time.process_time()
         try:
             prepared = pipeline.prepare_image(path)
         except pipeline.NoDigitError as error:
             prepared, status = None, f"not-a-digit: {error}"
         except pipeline.ImageError as error:
             prepared, status = None, f"error: {error}"
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         if prepared is not None:
             prediction = predictor.predict_prepared(prepared, row["file"])
             top = prediction.top3[0][0]
@@ -59,7 +70,7 @@ def run(predictor: inference.Predictor, folder: Path, rows: list[dict]) -> list[
         else:
             top, accepted = None, False
         results.append({**row, "top": top, "right": top == int(row["label"]), "accepted": accepted,
-                        "status": status, "seconds": seconds})
+                        "status": status, "seconds": seconds, "cpu_seconds": cpu_seconds, "reference": reference})
     return results
 
 
@@ -84,6 +95,23 @@ def row_text(name: str, group: list[dict]) -> str:
             f"{share} ({accepted_right}/{len(accepted)}) |")
 
 
+def percentiles(values: list[float]) -> str:
+    return " / ".join(f"{statistics.quantiles(values, n=100)[q - 1] * 1000:.1f}" for q in (50, 95)) + " ms"
+
+
+def print_latency(results: list[dict], load_before: tuple[float, float, float]) -> None:
+    """prepare_image's wall and CPU time per picture (p50 / p95), and its median ratio to the reference."""
+    wall = [r["seconds"] for r in results]
+    cpu = [r["cpu_seconds"] for r in results]
+    ratio = statistics.median(r["seconds"] / max(r["reference"], 1e-6) for r in results)
+    loads = ", ".join(f"{a:.1f} -> {b:.1f}" for a, b in zip(load_before, os.getloadavg(), strict=True))
+    print("\n## prepare_image per picture (read + pipeline)\n")
+    print(f"- wall time p50 / p95: {percentiles(wall)}")
+    print(f"- CPU time p50 / p95:  {percentiles(cpu)}")
+    print(f"- median ratio to decoding the same file with Pillow, timed just before it: {ratio:.1f}x")
+    print(f"- load average (1, 5, 15 min) before -> after: {loads} (2 cores, shared: quote medians and ratios)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=None,
@@ -100,13 +128,12 @@ def main() -> int:
     model = inference.load_model(args.model) if args.model else inference.load_default_model()
     predictor = inference.Predictor(model)
     rows = read_rows(folder)
+    load_before = os.getloadavg()
     results = run(predictor, folder, rows)
     print(f"# Real pictures: {folder} ({len(results)} pictures)")
     table(results, "kind", "kind")
     table(results, "source_repo", "repository")
-    latency = sorted(r["seconds"] for r in results)
-    print(f"\nprepare_image per picture (read + pipeline): p50 {statistics.median(latency) * 1000:.1f} ms, "
-          f"p90 {latency[int(0.9 * (len(latency) - 1))] * 1000:.1f} ms (machine shared; quote ratios)")
+    print_latency(results, load_before)
     wrong = [r for r in results if not r["right"] or not r["accepted"]]
     if args.misses and wrong:
         print("\n## Wrong or not accepted\n")

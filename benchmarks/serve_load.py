@@ -3,8 +3,8 @@
 Starts ``python -m mnistlab serve`` on 127.0.0.1 (a free port; nothing leaves the machine), waits
 for ``/healthz``, then ``--clients`` threads share ``--requests`` uploads of the single-digit sample
 images (``images/samples``). Reports requests/s, latency p50/p95, errors (any non-200 answer or
-failed connection), how many answers match the file's label, and the server's memory (RSS) before
-and after. The run is bounded: a fixed number of requests, each with a timeout.
+failed connection), how many answers match the file's label, the server's memory (RSS) before
+and after, and the machine's load average. The run is bounded: a fixed number of requests, each with a timeout.
 
 Run (from the repository root)::
 
@@ -127,15 +127,20 @@ def main(argv: list[str] | None = None) -> int:
         url = f"http://{HOST}:{port}/api/predict"
         run_clients(url, samples[:4], 2, 8)  # warm up: the first requests build caches
         before = rss_mb(server.pid)
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         latencies, errors, right = run_clients(url, samples, args.clients, args.requests)
         wall = time.perf_counter() - start
         after = rss_mb(server.pid)
+        load_after = os.getloadavg()[0]
         alive = httpx.get(f"http://{HOST}:{port}/healthz").status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(f"server: {health['model']} ({health['runtime']}), {os.cpu_count()} CPU cores")
+    # The machine's 1-minute load average (this benchmark's own server and clients included): quote it with the
+    # numbers, which follow the load more than the server.
+    print(f"load average: {load_before:.1f} at the start, {load_after:.1f} at the end")
     print(f"load: {args.clients} concurrent clients, {args.requests} requests of {len(samples)} sample images")
     print(f"throughput: {args.requests / wall:.1f} requests/s ({wall:.1f} s)")
     print(f"latency: p50 {np.percentile(latencies, 50):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms, "

@@ -19,12 +19,6 @@ BASELINES = {
     "random_forest": "Random forest (200 trees)",
     "rbf_svm": "RBF SVM (C=5, gamma=0.05)",
 }
-KERAS_LABELS = {
-    "dense": "Dense net (2x128)",
-    "small_cnn": "Small CNN",
-    "dropout_cnn": "Dropout CNN",
-    "default": "Default model (CNN + BN + augmentation)",
-}
 COLUMNS = ["model", "train_size", "test_size", "accuracy", "train_seconds", "predict_seconds", "size_bytes"]
 
 
@@ -167,40 +161,3 @@ def format_table(table: pd.DataFrame) -> str:
         }
     )
     return shown.to_string(index=False)
-
-
-def fit_and_score_keras(
-    name: str, x_train, y_train, x_test, y_test, epochs: int, batch_size: int = 128, seed: int = config.SEED,
-) -> tuple[object, BaselineResult]:
-    """Train the course architecture ``name`` with the course recipe and measure it like a baseline.
-
-    ``name`` is a key of :data:`mnistlab.models.MODELS`. Training is :func:`mnistlab.training.fit`
-    (the recipe, callbacks and best-epoch weights the course uses), on ``x_train`` minus the
-    10 % it holds out for validation; the time is its wall-clock fit time. Prediction time is
-    for ``x_test``; the size is the saved deployable ``.keras`` file. Returns ``(model, result)``.
-    """
-    import tempfile
-    from pathlib import Path
-
-    from mnistlab import models, training
-
-    config.set_seed(seed)
-    split = training.prepare_data(None, seed=seed, arrays=((x_train, y_train), (x_test, y_test)))
-    model = models.build_model(name)
-    with tempfile.TemporaryDirectory() as folder:
-        fitted = training.fit(model, split, epochs, batch_size, checkpoint_path=Path(folder) / "best.weights.h5",
-                              verbose=0)
-        start = time.perf_counter()
-        predicted = fitted.model.predict(split.x_test, batch_size=512, verbose=0).argmax(axis=1)
-        predict_seconds = time.perf_counter() - start
-        size = training.save_deployable(fitted.model, Path(folder) / "model.keras").stat().st_size
-    result = BaselineResult(
-        model=KERAS_LABELS.get(name, name),
-        train_size=len(split.y_train),
-        test_size=len(y_test),
-        accuracy=float(np.mean(predicted == np.asarray(y_test))),
-        train_seconds=fitted.train_seconds,
-        predict_seconds=predict_seconds,
-        size_bytes=size,
-    )
-    return fitted.model, result

@@ -265,21 +265,11 @@ def stratified_subset(
     return kept_x, kept_y
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m mnistlab.data [--offline]``: find (or download) MNIST and say where it is."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m mnistlab.data", description=main.__doc__)
-    parser.add_argument("--offline", action="store_true", help="only look for a local copy")
-    args = parser.parse_args(argv)
-    try:
-        path = locate_mnist(download=not args.offline)
-    except MnistDataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"MNIST ready: {path}")
-    return 0
-
-
+# The old spelling `python -m mnistlab.data` keeps working and points to the command that replaced it.
+# (This block runs only when the file is executed as __main__, a different module object from
+# mnistlab.data, so importing the CLI here closes no import cycle.)
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from mnistlab.cli import main
+
+    print("note: 'python -m mnistlab.data' is now 'python -m mnistlab data'; running that.", file=sys.stderr)
+    raise SystemExit(main(["data", *sys.argv[1:]]))

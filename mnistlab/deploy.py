@@ -80,17 +80,48 @@ def _representative_dataset(images: np.ndarray) -> Callable[[], Iterable[list[np
 
 
 @contextlib.contextmanager
+def _native_stderr_captured():
+    """Send what C++ code writes to file descriptor 2 (the converter's MLIR and SavedModel log lines,
+    which a notebook shows as a wall of W0000/I0000 lines) into a temporary file; yields a function
+    that returns what was written, so a failure can still report it."""
+    import sys
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor 2 (some embedded interpreters): leave it alone
+        yield lambda: ""
+        return
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield lambda: (captured.seek(0), captured.read().decode(errors="replace"))[1]
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+@contextlib.contextmanager
 def _quiet():
     """Hide the converter's chatter: with Keras 3 it exports a SavedModel first, and Keras prints its
-    signature while TensorFlow logs where it wrote the assets. Errors still raise."""
+    signature while TensorFlow logs where it wrote the assets. Errors still raise, with the tail of
+    the native log in the message."""
     logger = logging.getLogger("tensorflow")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
+                _native_stderr_captured() as native_log:
             # uint8 input with a representative dataset is fine; the converter warns regardless
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
-            yield
+            try:
+                yield
+            except Exception as error:
+                tail = "\n".join(native_log().strip().splitlines()[-5:])
+                if tail:
+                    error.add_note(f"converter log (last lines):\n{tail}")
+                raise
     finally:
         logger.setLevel(level)
 
@@ -121,7 +152,8 @@ def convert(model, int8: bool = False, representative: np.ndarray | None = None)
         with _quiet():
             return converter.convert()
     except Exception as error:  # the converter raises ConverterError and plain RuntimeErrors
-        raise ExportError(f"TFLite conversion failed ({type(error).__name__}: {error})") from error
+        notes = "".join(f"\n{note}" for note in getattr(error, "__notes__", []))
+        raise ExportError(f"TFLite conversion failed ({type(error).__name__}: {error}){notes}") from error
 
 
 def export_tflite(model, path: str | os.PathLike, int8: bool = False,

@@ -451,6 +451,30 @@ def evaluate(model, x, y_true, batch_size: int = 512) -> Evaluation:
 # --------------------------------------------------------------------------- saliency
 
 
+def _explained_scores(scores, digits):
+    """``(digit explained per image, its score)``: the top-scoring digit unless ``digits`` names one per image.
+
+    Called inside the ``GradientTape``, so the score stays differentiable.
+    """
+    import tensorflow as tf
+
+    if digits is None:
+        chosen = tf.argmax(scores, axis=1, output_type=tf.int32)
+    else:
+        chosen = tf.convert_to_tensor(_labels(digits, "digits"), dtype=tf.int32)
+        if chosen.shape[0] != scores.shape[0]:
+            raise ValueError(
+                f"digits has {chosen.shape[0]} entries for {scores.shape[0]} images: give one per image."
+            )
+    return chosen, tf.gather(scores, chosen, axis=1, batch_dims=1)
+
+
+def _scaled_per_image(maps: np.ndarray) -> np.ndarray:
+    """Each map divided by its own peak, so every map spans [0, 1] (an all-zero map stays zero)."""
+    peak = maps.reshape(len(maps), -1).max(axis=1).reshape(-1, 1, 1)
+    return np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)
+
+
 def saliency(model, images, digits=None) -> tuple[np.ndarray, np.ndarray]:
     """Vanilla gradient saliency: ``|d probability[digit] / d pixel|``, scaled to [0, 1] per image.
 
@@ -467,20 +491,10 @@ def saliency(model, images, digits=None) -> tuple[np.ndarray, np.ndarray]:
     with tf.GradientTape() as tape:
         tape.watch(x)
         proba = model(x, training=False)
-        if digits is None:
-            chosen = tf.argmax(proba, axis=1, output_type=tf.int32)
-        else:
-            chosen = tf.convert_to_tensor(_labels(digits, "digits"), dtype=tf.int32)
-            if chosen.shape[0] != x.shape[0]:
-                raise ValueError(
-                    f"digits has {chosen.shape[0]} entries for {x.shape[0]} images: give one per image."
-                )
-        score = tf.gather(proba, chosen, axis=1, batch_dims=1)
+        chosen, score = _explained_scores(proba, digits)
     grads = np.abs(tape.gradient(score, x).numpy())
     maps = grads.reshape(grads.shape[0], grads.shape[1], grads.shape[2], -1).max(axis=-1)
-    peak = maps.reshape(len(maps), -1).max(axis=1).reshape(-1, 1, 1)
-    maps = np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)
-    return maps, chosen.numpy()
+    return _scaled_per_image(maps), chosen.numpy()
 
 
 # --------------------------------------------------------------------------- Grad-CAM
@@ -597,21 +611,10 @@ def grad_cam(model, images, digits=None, layer_name: str | None = None) -> tuple
     explainer, to_scores = _explainer(model, name)
     with tf.GradientTape() as tape:
         feature_map, head = explainer(x, training=False)
-        scores = to_scores(head)
-        if digits is None:
-            chosen = tf.argmax(scores, axis=1, output_type=tf.int32)
-        else:
-            chosen = tf.convert_to_tensor(_labels(digits, "digits"), dtype=tf.int32)
-            if chosen.shape[0] != x.shape[0]:
-                raise ValueError(
-                    f"digits has {chosen.shape[0]} entries for {x.shape[0]} images: give one per image."
-                )
-        score = tf.gather(scores, chosen, axis=1, batch_dims=1)
+        chosen, score = _explained_scores(to_scores(head), digits)
     grads = tape.gradient(score, feature_map)
     weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # one weight per channel
     cam = tf.nn.relu(tf.reduce_sum(weights * feature_map, axis=-1, keepdims=True))
     maps = tf.image.resize(cam, x.shape[1:3], method="bilinear").numpy()[..., 0]
     maps = np.maximum(maps, 0.0)
-    peak = maps.reshape(len(maps), -1).max(axis=1).reshape(-1, 1, 1)
-    maps = np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)
-    return maps, chosen.numpy()
+    return _scaled_per_image(maps), chosen.numpy()

@@ -6,11 +6,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypeAlias
 
 import numpy as np
 
 from mnistlab import images
+from mnistlab.images import ImageSource
+
+# ok: a digit read with confidence; unsure: below MIN_CONFIDENCE (the top-3 are still given);
+# not-a-digit: nothing digit-like (blank, or marks unlike handwriting); error: the file could not be read.
+Status: TypeAlias = Literal["ok", "unsure", "not-a-digit", "error"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 MIN_CONFIDENCE = 0.6  # below this the top digit is reported as "not sure"
@@ -27,7 +32,7 @@ class Prediction:
     digit: int | None  # None: not a digit, or not sure enough
     confidence: float  # probability of the top digit (0 when nothing could be read)
     top3: list[tuple[int, float]] = field(default_factory=list)
-    status: str = "ok"  # ok | unsure | not-a-digit | error
+    status: Status = "ok"
     message: str = ""
     image: np.ndarray | None = None  # the prepared (28, 28, 1) input, when there was one
 
@@ -123,7 +128,7 @@ class Predictor:
         """Prediction for an image already shaped (28, 28, 1) by :func:`mnistlab.images.prepare_image`."""
         return self.judge(prepared, self.probabilities(prepared)[0], name)
 
-    def predict(self, source: Any, name: str | None = None) -> Prediction:
+    def predict(self, source: ImageSource, name: str | None = None) -> Prediction:
         """Prepare and predict one image. Unreadable input raises :class:`images.ImageError`;
         a blank image gives a ``not-a-digit`` prediction instead of a wrong digit."""
         label = images.describe_source(source, name)
@@ -133,7 +138,8 @@ class Predictor:
             return _no_digit(label, error)
         return self.predict_prepared(prepared, label)
 
-    def predict_with_steps(self, source: Any, name: str | None = None) -> tuple[Prediction, Any]:
+    def predict_with_steps(self, source: ImageSource,
+                           name: str | None = None) -> tuple[Prediction, images.PipelineSteps | None]:
         """Like :meth:`predict`, plus every pipeline step (:class:`images.PipelineSteps`, or ``None``
         when no digit was found), reading and preparing the image only once."""
         label = images.describe_source(source, name)
@@ -143,7 +149,7 @@ class Predictor:
             return _no_digit(label, error), None
         return self.predict_prepared(steps.result, label), steps
 
-    def predict_many(self, sources: Iterable[Any]) -> list[Prediction]:
+    def predict_many(self, sources: Iterable[ImageSource]) -> list[Prediction]:
         """Predict several images in one model call; a bad one becomes an ``error`` result."""
         results: list[Prediction | None] = []
         ready: list[tuple[int, np.ndarray, str]] = []
@@ -170,7 +176,7 @@ class Predictor:
         files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
         return self.predict_many(files)
 
-    def read_number(self, source: Any, name: str | None = None) -> NumberReading:
+    def read_number(self, source: ImageSource, name: str | None = None) -> NumberReading:
         """Read several digits written in a row, left to right."""
         label = images.describe_source(source, name)
         pieces = images.split_digits(source, name=label)
@@ -182,7 +188,7 @@ class Predictor:
         return NumberReading(label, digits)
 
 
-def read_number(source: Any, predictor: Predictor | None = None, name: str | None = None) -> NumberReading:
+def read_number(source: ImageSource, predictor: Predictor | None = None, name: str | None = None) -> NumberReading:
     """Read a whole number (e.g. "2026") written in a row with ``predictor`` (default: the course model)."""
     return (predictor or Predictor()).read_number(source, name=name)
 

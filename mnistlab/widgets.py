@@ -6,6 +6,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
+from mnistlab.plots.digits import plot_pixel_values
+
 
 class DigitBrowser:
     """Pick a digit class and an index within it; see the image next to its raw pixel values.
@@ -60,7 +62,7 @@ class DigitBrowser:
         from IPython.display import display
 
         with self.output:
-            figure = pixel_value_figure(image, title=f"label {label}, index {position}")
+            figure = plot_pixel_values(image, title=f"label {label}, index {position}")
             display(figure)
             plt.close(figure)  # already rendered into the Output; keep pyplot from showing it twice
 
@@ -68,36 +70,6 @@ class DigitBrowser:
         from IPython.display import display
 
         display(self.widget)
-
-
-def pixel_value_figure(image: np.ndarray, title: str = ""):
-    """The digit as a picture beside a heatmap of its numbers (only the rows/columns with ink)."""
-    import seaborn as sns
-
-    image = np.asarray(image)
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    if len(rows) == 0:  # blank image: show it all
-        rows, cols = np.arange(image.shape[0]), np.arange(image.shape[1])
-    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1, 1.6]})
-    left.imshow(image, cmap="gray_r")
-    left.set_title(title or "image")
-    left.axis("off")
-    sns.heatmap(
-        crop,
-        ax=right,
-        cmap="gray_r",
-        annot=True,
-        fmt="d" if np.issubdtype(crop.dtype, np.integer) else ".1f",
-        annot_kws={"size": 5},
-        cbar=False,
-        xticklabels=list(cols),
-        yticklabels=list(rows),
-    )
-    right.set_title("pixel values where there is ink (row, column as in the 28×28 image)")
-    right.tick_params(labelsize=6)
-    fig.tight_layout()
-    return fig
 
 
 class UploadPredictor:

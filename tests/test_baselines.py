@@ -89,18 +89,6 @@ def test_run_baselines_returns_the_table(mnist_small):
         baselines.run_baselines(["knn", "cnn"], arrays=mnist_small)
 
 
-def test_keras_models_are_measured_the_same_way(mnist_small):
-    (x_train, y_train), (x_test, y_test) = mnist_small
-    model, result = baselines.fit_and_score_keras("dense", x_train, y_train, x_test, y_test, epochs=3, batch_size=32)
-    assert result.model == baselines.KERAS_LABELS["dense"]
-    assert result.train_size == 900  # 10 % of the 1,000 digits are held out for validation
-    assert result.test_size == 200
-    predicted = model.predict(x_test[..., None] / 255.0, verbose=0).argmax(axis=1)
-    assert result.accuracy == pytest.approx(np.mean(predicted == y_test))
-    assert result.accuracy > 0.5
-    assert result.size_bytes > 4 * model.count_params()  # float32 weights plus the file's metadata
-
-
 def test_command_choices_match_the_baselines():
     from mnistlab.commands import baselines as command
 

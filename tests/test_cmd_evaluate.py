@@ -79,7 +79,7 @@ def test_missing_file_is_named(isolated_home, capsys):
     missing = isolated_home / "nope.keras"
     assert cli.main(["evaluate", str(missing)]) == 1
     err = capsys.readouterr().err
-    assert f"no model file at {missing}" in err
+    assert f"No saved model at {missing}" in err and "check the path" in err
 
 
 def test_corrupt_file_gives_a_clear_message(isolated_home, capsys):
@@ -88,7 +88,18 @@ def test_corrupt_file_gives_a_clear_message(isolated_home, capsys):
     assert cli.main(["evaluate", str(broken)]) == 1
     err = capsys.readouterr().err
     assert str(broken) in err and "Traceback" not in err
-    assert "Keras" in err
+    assert "not a Keras 3 model file" in err
+
+
+def test_a_zip_that_is_no_model_gives_a_clear_message(isolated_home, capsys):
+    import zipfile
+
+    fake = isolated_home / "fake.keras"
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr("notes.txt", "not a model")
+    assert cli.main(["evaluate", str(fake)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: Could not load the model in {fake}") and "Traceback" not in err
 
 
 @pytest.mark.parametrize("argv", [["evaluate", "--mistakes", "0"], ["evaluate", "--mistakes", "many"],

@@ -227,13 +227,3 @@ def test_stratified_subset():
     x_small, y_small = data.stratified_subset(images, labels, 100, seed=0)
     assert len(x_small) == 100 and np.bincount(y_small).tolist() == [10] * 10
     assert data.stratified_subset(images, labels, None)[0] is images
-
-
-def test_module_command_reports_missing_file(isolated, capsys):
-    assert data.main(["--offline"]) == 1
-    assert "copy Keras' mnist.npz" in capsys.readouterr().err
-
-
-def test_module_command_finds_the_file(capsys):
-    assert data.main(["--offline"]) == 0
-    assert "MNIST ready:" in capsys.readouterr().out

@@ -140,3 +140,22 @@ def test_int8_export_check(int8_file, float_file, model, tiny_split, tmp_path, c
                                     representative=tiny_split.x_val * 255)  # the classic mistake
     assert check_int8_export(unscaled, images, labels, reference, "ex") is False
     assert "scaled to [0, 1]" in capsys.readouterr().out
+
+
+def test_int8_export_check_refuses_the_default_calibration(int8_file, model, tiny_split, tmp_path, capsys):
+    from mnistlab.exercises.deployment_checks import check_int8_export
+
+    images, labels = tiny_split.x_test, tiny_split.y_test
+    again = deploy.export_tflite(model, tmp_path / "again.tflite", int8=True, representative=tiny_split.x_val)
+    # Same model, same calibration digits: the same bytes, so it is the file section 2 exported
+    assert check_int8_export(again, images, labels, 0.0, "ex", default_export=int8_file) is False
+    assert "not one calibrated on your digits" in capsys.readouterr().out
+    own = deploy.export_tflite(model, tmp_path / "own.tflite", int8=True, representative=tiny_split.x_val[:40])
+    assert check_int8_export(own, images, labels, 0.0, "ex", default_export=int8_file) is True
+
+
+def test_conversion_keeps_the_converters_native_log_off_the_screen(model, tmp_path, capfd):
+    capfd.readouterr()
+    deploy.export_tflite(model, tmp_path / "quiet.tflite")
+    out, err = capfd.readouterr()
+    assert "SavedModel" not in err and "W0000" not in err and "SavedModel" not in out

@@ -79,6 +79,11 @@ def test_grad_cam_step_common_mistakes_are_named(capsys):
     def wrong_axes(a, g):
         return np.maximum((g.mean(axis=(0, 1), keepdims=True) * a).sum(axis=-1), 0)
 
+    def summed(a, g):
+        return np.maximum((g.sum(axis=(1, 2), keepdims=True) * a).sum(axis=-1), 0)
+
+    assert not check_grad_cam_step(summed, "Ex")
+    assert "you summed the gradients over the grid" in capsys.readouterr().out
     assert not check_grad_cam_step(no_relu, "Ex")
     assert not check_grad_cam_step(per_pixel, "Ex")
     assert not check_grad_cam_step(channels_kept, "Ex")

@@ -107,8 +107,16 @@ def test_a_function_still_raising_not_implemented_is_not_done(capsys):
     def learner(image):
         raise NotImplementedError("Exercise: write this part")
 
-    ok, out = _run(lambda: exercises.check_function(learner, [((1,), 1)], "Ex"), capsys)
-    assert ok is False and checks.NOT_DONE in out
+    ok, out = _run(lambda: exercises.check_function(learner, [((1,), 1)], "Ex", hint="h"), capsys)
+    assert ok is False and out.startswith(f"❌ Ex: {checks.NOT_WRITTEN}") and "💡 Hint: h" in out
+
+
+def test_a_predicate_calling_a_function_not_written_yet_is_not_done(capsys):
+    def learner(labels):
+        raise NotImplementedError("Exercise: write this part")
+
+    ok, out = _run(lambda: exercises.check(learner, lambda f: f([1]) == 1, "Ex", hint="h"), capsys)
+    assert ok is False and out.startswith(f"❌ Ex: {checks.NOT_WRITTEN}") and "could not be checked" not in out
 
 
 def test_check_function_gives_each_case_a_fresh_copy_of_its_input(capsys):

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from mnistlab import images
+from mnistlab.images.constants import WORK_SIZE
 
 # --------------------------------------------------------------------------- drawing helpers
 
@@ -219,7 +220,8 @@ def test_colour_channels_come_at_the_working_size():
     channels = images.colour_channels(Image.fromarray(rgb))
     grey = images.limit_size(images.to_grey(Image.fromarray(rgb)))
     assert set(channels) == {"red", "green", "blue"}
-    assert all(channel.shape == grey.shape == (614, 1024) for channel in channels.values())
+    working = (round(1500 * WORK_SIZE / 2500), WORK_SIZE)
+    assert all(channel.shape == grey.shape == working for channel in channels.values())
 
 
 def test_ordinary_colour_pictures_keep_brightness():
@@ -356,6 +358,20 @@ def test_fat_marker_strokes_are_thinned():
     steps = images.prepare_steps(paper(draw_digit("seven", width=75)))
     assert steps.stroke_action == "thinned"
     assert 0.05 < float((steps.result > 0.5).mean()) < 0.35
+
+
+def test_thinning_a_fat_digit_keeps_its_thin_parts():
+    # A 6 whose loop was drawn with a fat marker (nearly filled) and whose stem is thin: eroding every
+    # stroke by the loop's excess used to leave a one-pixel stem that vanished in the 20-pixel box.
+    image = Image.new("L", (200, 200), 0)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([30, 70, 170, 195], outline=255, width=60)
+    draw.line([(135, 8), (85, 40), (65, 100)], fill=255, width=8)
+    steps = images.prepare_steps(paper(np.asarray(image, dtype=np.float32) / 255))
+    assert steps.stroke_action == "thinned"
+    result = steps.result[..., 0]
+    assert result[2:8].max() > 0.5  # the stem, in the top of the box, is still a white stroke
+    assert 0.05 < float((result > 0.5).mean()) < 0.3
 
 
 def test_tiny_off_centre_digit_is_found_and_centred(reference):
@@ -514,6 +530,32 @@ def test_photo_of_nothing_is_reported_as_no_digit():
     photo = 180 - 60 * xx - 30 * yy + rng.normal(0, 3, (300, 400))  # a lighting gradient and sensor noise
     with pytest.raises(images.NoDigitError, match="looks blank"):
         images.prepare_image(np.clip(photo, 0, 255).astype(np.uint8), name="wall.jpg")
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "problem"),
+    [
+        ("drawing.svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>',
+         r"drawing\.svg: not an image file .*PNG, JPEG"),
+        ("scan.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", r"scan\.pdf: not an image file .*PNG, JPEG"),
+        ("black.png", encode(np.zeros((200, 200), np.uint8), "PNG"), r"black\.png: looks blank"),
+        ("noise.png", encode(np.random.default_rng(0).integers(0, 256, (200, 200), dtype=np.uint8), "PNG"),
+         r"noise\.png: looks blank"),
+        ("dot.png", encode(np.zeros((1, 1), np.uint8), "PNG"), r"dot\.png: looks blank"),
+    ],
+)
+def test_pictures_without_a_readable_digit_get_a_clear_error(kind, data, problem):
+    with pytest.raises(images.ImageError, match=problem):
+        images.prepare_image(data, name=kind)
+
+
+def test_a_huge_canvas_is_shrunk_before_the_work(reference):
+    canvas = Image.new("L", (7000, 5000), 245)  # 35 megapixels, under the 50-megapixel guard
+    ImageDraw.Draw(canvas).line([(3000, 1500), (4000, 1500), (3500, 3500)], fill=20, width=120)
+    steps = images.prepare_steps(canvas)
+    assert max(steps["grey"].shape) == WORK_SIZE
+    assert max(steps["original"].shape[:2]) <= 2048
+    assert shifted_similarity(steps.result, reference) > 0.8
 
 
 @pytest.mark.parametrize(

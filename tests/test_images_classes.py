@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from scipy import ndimage as ndi
 
 from mnistlab import images
 from mnistlab.images.background import drawing_levels
@@ -94,6 +95,40 @@ def test_the_faint_bar_of_a_seven_stays_with_its_black_stem(seven):
     assert shifted_similarity(result, seven) > 0.85
 
 
+def test_where_a_light_grey_part_of_a_stroke_meets_a_black_one_there_is_no_dark_seam():
+    ink = draw_digit("one", width=24)
+    ink[:100] *= 0.3  # the upper half of the stroke in light grey
+    result = images.prepare_image(paper(ink))[..., 0]
+    column = result[:, result.sum(axis=0).argmax()]  # down the middle of the stroke
+    rows = np.flatnonzero(column > 0.5)
+    assert rows[-1] - rows[0] >= 18  # the whole stroke, both parts
+    assert column[rows[0]:rows[-1] + 1].min() > 0.7  # each part as white as the other, no gap between
+
+
+def test_a_gap_where_the_pen_skipped_is_bridged():
+    ink = draw_digit("seven", width=16)
+    clean = images.prepare_steps(paper(ink))
+    ink[100:114] = 0  # the pen skipped across the stem: a gap about a stroke wide
+    steps = images.prepare_steps(paper(ink))
+    assert steps.gaps_bridged == 1 and clean.gaps_bridged == 0
+    _, pieces = ndi.label(steps.result[..., 0] > 0.5, structure=np.ones((3, 3)))
+    assert pieces == 1
+    assert shifted_similarity(steps.result, clean.result) > 0.95
+
+
+@pytest.mark.parametrize("shape", ["four", "zero", "seven"])
+def test_stroke_ends_that_do_not_face_each_other_are_not_joined(shape):
+    # A 4 open at the top, a 0 not quite closed, a 7 whose bar ends near nothing: ends that point past
+    # each other or at the side of a stroke are drawn as they are.
+    ink = draw_digit(shape, width=14)
+    if shape == "four":
+        ink[20:60, 105:140] = 0  # the stem's top cut away: its end faces the diagonal's side
+    elif shape == "zero":
+        ink[:40, 60:140] = 0  # the top of the 0 cut wide open: its ends face up, not each other
+    steps = images.prepare_steps(paper(ink))
+    assert steps.gaps_bridged == 0
+
+
 def test_a_faint_smudge_on_its_own_is_not_grown_into_the_digit(seven):
     ink = draw_digit("seven", canvas=(200, 300))
     ink[80:120, 230:290] = 0.15  # faint, not connected to the digit
@@ -132,3 +167,25 @@ def test_a_one_pixel_digit_on_a_28_pixel_canvas_gets_an_mnist_stroke(dark_ink, s
     coverage = float((steps.result > 0.5).mean())
     assert 0.05 < coverage < 0.3  # MNIST digits: 5-24 % of the pixels above 0.5
     assert shifted_similarity(steps.result, seven) > 0.7
+
+
+def four_connected(mask: np.ndarray) -> np.ndarray:
+    """A 1-px line as many paint programs draw it: every diagonal step gets a corner pixel."""
+    out = mask.copy()
+    out[:-1, 1:] |= mask[:-1, :-1] & mask[1:, 1:] & ~mask[:-1, 1:] & ~mask[1:, :-1]
+    out[:-1, :-1] |= mask[:-1, 1:] & mask[1:, :-1] & ~mask[:-1, :-1] & ~mask[1:, 1:]
+    return out
+
+
+@pytest.mark.parametrize("dark_ink", [False, True])
+def test_a_one_pixel_curved_digit_in_mnist_format_is_still_thickened(dark_ink):
+    # A 6 drawn with a 1-px pen with staircase steps: 18 px tall and centred on a 28x28 canvas it looks
+    # like an MNIST digit, and its strokes measure about 0.08 of its height, among MNIST's thinnest.
+    image = Image.new("1", (28, 28), 0)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([8, 12, 19, 21], outline=1, width=1)
+    draw.line([(18, 4), (13, 6), (10, 10), (8, 16)], fill=1, width=1)
+    six = four_connected(np.asarray(image.convert("L")) > 0)  # (a mode "1" array holds 255 for True)
+    steps = images.prepare_steps(paper(six.astype(np.float32), dark_ink=dark_ink))
+    assert steps.stroke_action == "thickened"
+    assert 0.1 < float((steps.result > 0.5).mean()) < 0.3  # MNIST digits: 5-24 % above 0.5; as drawn: 7 %

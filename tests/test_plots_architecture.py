@@ -27,7 +27,7 @@ def test_layered_view_works_on_keras3_and_is_quiet(name, capsys):
     model = models.build_model(name)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
-        image = plots.layered_view(model)
+        image = plots.layered_view_image(model)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
     width, height = image.size
@@ -37,9 +37,17 @@ def test_layered_view_works_on_keras3_and_is_quiet(name, capsys):
     assert not any("output_shape" in vars(layer) for layer in model.layers), "the model is left unchanged"
 
 
-def test_layered_view_saves_and_rejects_unbuilt_models(course_home):
-    plots.layered_view(models.build_small_cnn(), save="arch")
+def test_layered_view_is_a_figure_of_the_diagram_and_saves(course_home):
+    model = models.build_small_cnn()
+    fig = plots.layered_view(model, title="small CNN", save="arch")
+    assert isinstance(fig, Figure) and fig.axes[0].get_title() == "small CNN"
+    shown = fig.axes[0].images[0].get_array()
+    assert shown.shape[:2] == plots.layered_view_image(model).size[::-1]  # the diagram itself, not resampled
+    assert fig.get_figwidth() <= architecture.LAYERED_VIEW_MAX_WIDTH
     assert (config.figures_dir() / "arch.png").is_file()
+
+
+def test_layered_view_rejects_unbuilt_models():
     import keras
 
     with pytest.raises(ValueError, match="keras.Input"):

@@ -40,7 +40,7 @@ def test_digit_grid_rejects_bad_input(digits):
     images, labels = digits
     with pytest.raises(ValueError, match="3 titles for 20 images"):
         plots.plot_digit_grid(images, titles=labels[:3])
-    with pytest.raises(ValueError, match="expected images"):
+    with pytest.raises(ValueError, match="images must be a stack"):
         plots.plot_digit_grid(np.zeros(5))
 
 
@@ -74,3 +74,17 @@ def test_save_goes_under_figures(course_home, digits):
         assert saved.format == "PNG"
         width, height = saved.size
     assert width > 100 and height > 50 and fig.get_figwidth() > 2
+
+
+def test_pixel_values_show_only_inked_rows_and_save(course_home):
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[10:13, 5:9] = 255
+    fig = plots.plot_pixel_values(image[..., None], title="a bar", save="pixels")
+    picture, heatmap = fig.axes[:2]
+    assert picture.get_title() == "a bar" and np.array_equal(picture.images[0].get_array(), image)
+    assert [t.get_text() for t in heatmap.get_yticklabels()] == ["10", "11", "12"]
+    assert [t.get_text() for t in heatmap.get_xticklabels()] == ["5", "6", "7", "8"]
+    assert [t.get_text() for t in heatmap.texts] == ["255"] * 12  # one annotation per pixel of the 3x4 crop
+    assert (course_home / "images" / "figures" / "pixels.png").is_file()
+    with pytest.raises(ValueError, match=r"one image \(H, W\)"):
+        plots.plot_pixel_values(np.zeros((2, 28, 28)))

@@ -163,6 +163,8 @@ def _stream(text):
         ("check_equal(a, 1, 'Ex')", "❌ Ex: not done yet\n", True, None),
         ("model_checks.check_model(m, 'Ex')", "✅ Ex: correct!\n", True, "passed in the student copy"),
         ("check_equal(a, 1, 'Ex')", "", True, "printed no ❌"),
+        ("check_equal(a, 1, 'Ex')", "❌ Ex: your answer could not be checked\n", True, "another reason"),
+        ("check(a, 'A'); check(b, 'B')", "❌ A: not done yet\n❌ B: got 2\n", True, "another reason"),
         ("print('no check here')  # check(x)", "", True, None),
         ("x = 1", "❌ whatever", False, None),
     ],

@@ -157,3 +157,17 @@ def test_logit_gradient_wrong_shape_none_and_not_done(logits_and_labels, capsys)
     assert "differ" in capsys.readouterr().out
     assert not training_checks.check_logit_gradient(..., logits, labels, "Ex")
     assert "not done yet" in capsys.readouterr().out
+
+
+def test_logit_gradient_of_an_unwatched_constant_says_to_watch_it(logits_and_labels, capsys):
+    import tensorflow as tf
+
+    logits, labels = logits_and_labels
+    tensor = tf.constant(logits)
+    with tf.GradientTape() as tape:  # no tape.watch: the gradient of a constant is None
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, tensor)
+    gradient = tape.gradient(loss, tensor)
+    assert gradient is None
+    assert not training_checks.check_logit_gradient(gradient, tensor, labels, "Ex")
+    out = capsys.readouterr().out
+    assert "tape.watch(logits)" in out and "not done yet" not in out

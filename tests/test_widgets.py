@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mnistlab.widgets import DigitBrowser, pixel_value_figure  # noqa: E402
+from mnistlab.widgets import DigitBrowser  # noqa: E402
 
 
 @pytest.fixture
@@ -38,12 +38,3 @@ def test_follows_the_controls(browser):
 def test_rejects_mismatched_input():
     with pytest.raises(ValueError, match="needs images"):
         DigitBrowser(np.zeros((3, 28, 28)), np.zeros(2))
-
-
-def test_pixel_value_figure_shows_only_inked_rows():
-    image = np.zeros((28, 28), dtype=np.uint8)
-    image[10:13, 5:9] = 255
-    fig = pixel_value_figure(image)
-    heatmap = fig.axes[1]
-    assert [t.get_text() for t in heatmap.get_yticklabels()] == ["10", "11", "12"]
-    assert len(heatmap.texts) == 12  # one annotation per pixel of the 3x4 crop

@@ -84,24 +84,11 @@ def write_report(model, x_test, y_test, out: Path, mistakes: int = 32) -> tuple[
 def run(args) -> int:
     from mnistlab import config, data, training
 
-    path = args.path if args.path is not None else training.default_model_path()
-    path = Path(path).expanduser()
-    if not path.is_file():
-        hint = ("train it with 'python -m mnistlab train'" if args.path is None
-                else "check the path, or leave it out to use the default model")
-        print(f"error: no model file at {path}: {hint}.", file=sys.stderr)
-        return 1
+    path = Path(args.path if args.path is not None else training.default_model_path()).expanduser()
     try:
-        model = training.load_model(path)
-    except training.ModelFileError as error:  # already says what is wrong and what to do
+        model = training.load_model(path)  # a missing, misnamed or damaged file: says what to do
+    except training.ModelFileError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    except Exception as error:  # noqa: BLE001 - a damaged file can raise almost anything inside Keras
-        print(
-            f"error: {path} could not be loaded as a Keras model ({type(error).__name__}: {error}). "
-            f"The file may be damaged or not a .keras model: retrain it or pass another file.",
-            file=sys.stderr,
-        )
         return 1
     output_shape = tuple(model.output_shape)
     if output_shape[-1] != data.NUM_CLASSES:

@@ -55,7 +55,9 @@ def run(args) -> int:
     lite_labels = deploy.predict_labels(exported, images)
     print(f"saved: {out} ({out.stat().st_size / 1000:.0f} KB; the .keras file is "
           f"{Path(model_path).stat().st_size / 1000:.0f} KB)")
-    print(f"test accuracy on {len(y_test):,} MNIST test digits: TFLite {(lite_labels == y_test).mean():.2%}, "
-          f"Keras {(keras_labels == y_test).mean():.2%}; same answer on {(lite_labels == keras_labels).mean():.2%}")
+    lite_accuracy, keras_accuracy = (lite_labels == y_test).mean(), (keras_labels == y_test).mean()
+    changed = int((lite_labels != keras_labels).sum())
+    print(f"test accuracy on {len(y_test):,} MNIST test digits: TFLite {lite_accuracy:.2%}, Keras {keras_accuracy:.2%} "
+          f"({100 * (lite_accuracy - keras_accuracy):+.2f} points); a different answer on {changed:,} of them")
     print(f"serve it: python -m mnistlab serve --model {out}")
     return 0

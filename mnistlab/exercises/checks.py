@@ -11,6 +11,12 @@ import numpy as np
 PASS_MARK = "✅"
 FAIL_MARK = "❌"
 NOT_DONE = "not done yet: replace the `...` with your answer and run the cell above again"
+# A student copy leaves a function exercise as a `def` whose body raises NotImplementedError: the check
+# calls it and says so in these words (there is no `...` to replace in that cell).
+NOT_WRITTEN = (
+    "not done yet: write your function's body in place of `raise NotImplementedError(...)`, "
+    "run that cell, then this one"
+)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -36,6 +42,11 @@ def failed(what: str, problem: str, hint: str | None = None) -> bool:
 def not_done(what: str, hint: str | None = None) -> bool:
     """The answer is still the student copy's placeholder."""
     return failed(what, NOT_DONE, hint)
+
+
+def not_written(what: str, hint: str | None = None) -> bool:
+    """The learner's function still raises the student copy's ``NotImplementedError``."""
+    return failed(what, NOT_WRITTEN, hint)
 
 
 def report(
@@ -71,6 +82,8 @@ def check(
         return not_done(what, hint)
     try:
         ok = bool(predicate(answer) if callable(predicate) else predicate)
+    except NotImplementedError:  # the predicate called a learner's function that is not written yet
+        return not_written(what, hint)
     except Exception as error:  # a wrong type of answer makes the test itself fail: say so, don't crash
         return failed(what, f"your answer could not be checked ({describe_error(error)})", hint)
     if ok:
@@ -241,7 +254,7 @@ def check_function(
         try:
             result = function(*copy.deepcopy(tuple(args)))
         except NotImplementedError:
-            return not_done(what, hint)
+            return not_written(what, hint)
         except Exception as error:
             return failed(what, f"on {label} your function raised {describe_error(error)}", hint)
         if result is None:

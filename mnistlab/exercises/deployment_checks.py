@@ -13,11 +13,13 @@ MAX_ACCURACY_DROP = 0.01  # a well-calibrated int8 model loses far less than a p
 
 
 def check_int8_export(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray, reference_accuracy: float,
-                      what: str, hint: str | None = None) -> bool:
+                      what: str, hint: str | None = None, default_export: str | os.PathLike | None = None) -> bool:
     """Pass when ``path`` is a full-int8 TFLite file whose accuracy on ``images`` is close to ``reference_accuracy``.
 
     A wrong answer is told which of the usual mistakes it looks like: no file, a float model (``int8``
-    forgotten), or a model calibrated on images that were not scaled like the model's input.
+    forgotten), or a model calibrated on images that were not scaled like the model's input. With
+    ``default_export`` (the file exported with the library's own calibration digits), a file with the
+    same bytes fails too: the conversion is deterministic, so it was not calibrated on the learner's images.
     """
     from mnistlab import deploy
 
@@ -25,6 +27,11 @@ def check_int8_export(path: str | os.PathLike, images: np.ndarray, labels: np.nd
         return not_done(what, hint)
     if not isinstance(path, str | os.PathLike) or not Path(path).is_file():
         return failed(what, f"{path!r} is not a file: store the path that deploy.export_tflite returned", hint)
+    if default_export is not None and Path(default_export).is_file() and (
+        Path(path).read_bytes() == Path(default_export).read_bytes()
+    ):
+        return failed(what, "this is the file exported with the library's own 300 calibration digits, not one "
+                            "calibrated on your digits: pass them as representative=...", hint)
     try:
         predictor = deploy.LiteRTPredictor(path)
         if predictor.input_dtype != np.uint8:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, passed
+from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, not_written, passed
 
 METRIC_NAMES = ("precision", "recall", "f1")
 
@@ -48,7 +48,7 @@ def check_metrics_from_confusion(function, what: str = "Exercise", hint: str | N
         try:
             result = function(counts.copy())
         except NotImplementedError:
-            return not_done(what, hint)
+            return not_written(what, hint)
         except Exception as error:
             return failed(what, f"on {label} your function raised {describe_error(error)}", hint)
         try:
@@ -94,7 +94,7 @@ def check_grad_cam_step(function, what: str = "Exercise", hint: str | None = Non
     try:
         result = function(feature_maps.copy(), gradients.copy())
     except NotImplementedError:
-        return not_done(what, hint)
+        return not_written(what, hint)
     except Exception as error:
         return failed(what, f"your function raised {describe_error(error)}", hint)
     try:
@@ -109,6 +109,10 @@ def check_grad_cam_step(function, what: str = "Exercise", hint: str | None = Non
     no_relu = (np.mean(gradients, axis=(1, 2), keepdims=True) * feature_maps).sum(axis=-1)
     if np.allclose(got, no_relu, atol=1e-6):
         return failed(what, "your map has negative values: Grad-CAM keeps only evidence *for* the digit (ReLU)", hint)
+    height, width = feature_maps.shape[1:3]
+    if np.allclose(got, want * height * width, atol=1e-6):
+        return failed(what, "your map is height x width times too large: you summed the gradients over the grid; "
+                            "Grad-CAM averages them (.mean(axis=(1, 2)))", hint)
     per_pixel = np.maximum((gradients * feature_maps).sum(axis=-1), 0.0)
     if np.allclose(got, per_pixel, atol=1e-6):
         return failed(what, "you weighted each pixel by its own gradient; Grad-CAM uses one weight per channel, "

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 
 from mnistlab.exercises.checks import FAIL_MARK, PASS_MARK
 
+NOT_DONE_WORDS = "not done yet"
+
 # A self-check cell is one that calls a check: check(...), check_equal(...), model_checks.check_model(...)...
 CHECK_CALL = re.compile(r"(?<![\w])check\w*\s*\(")
 
@@ -44,7 +46,8 @@ def check_cell_problem(source: str, outputs: Iterable[Mapping], student: bool) -
     """Why a check cell shows the wrong thing, or None when it is right (and for non-check cells).
 
     Instructor copy: every check passes (✅, never ❌). Student copy, run before any answer is written:
-    every check shows ❌ and none passes, because an exercise that passes untouched teaches nothing.
+    every check shows ❌ "not done yet" and none passes, because an exercise that passes untouched
+    teaches nothing.
     """
     if not is_check_cell(source):
         return None
@@ -55,6 +58,10 @@ def check_cell_problem(source: str, outputs: Iterable[Mapping], student: bool) -
             return f"a self-check passed in the student copy before any answer was written:\n{text}"
         if not fails:
             return f"a self-check cell printed no ❌ in the student copy:\n{text or '(no output)'}"
+        if text.count(f"{FAIL_MARK} ") > text.count(NOT_DONE_WORDS):
+            # An untouched copy can only be "not done": any other ❌ means the check tripped over the
+            # placeholder (or over given code), which would send a learner hunting for a mistake they never made.
+            return f"a self-check in the student copy failed for another reason than 'not done yet':\n{text}"
         return None
     if fails:
         return f"a self-check failed on the instructor's solution:\n{text}"

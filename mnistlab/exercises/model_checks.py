@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, passed
+from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, not_written, passed
 
 # Layers that only apply an activation: folded into the layer before them, so that
 # Conv2D(32, 3) followed by ReLU() counts the same as Conv2D(32, 3, activation="relu").
@@ -112,7 +112,7 @@ def check_model(answer: object, reference, what: str, hint: str | None = None) -
         try:
             answer = answer()
         except NotImplementedError:
-            return not_done(what, hint)
+            return not_written(what, hint)
         except Exception as error:
             return failed(what, f"building your model raised {describe_error(error)}", hint)
         if is_missing(answer):

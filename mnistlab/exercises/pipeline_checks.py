@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
-from mnistlab.exercises.checks import check_function, describe_error, failed, is_missing, not_done, passed
+from mnistlab.exercises.checks import check_function, describe_error, failed, is_missing, not_done, not_written, passed
 
 
 def _test_digits(digits: np.ndarray | None, count: int, seed: int | None) -> np.ndarray:
@@ -52,7 +52,7 @@ def check_white_on_black(function: Callable, digits: np.ndarray | None = None, c
         try:
             result = function(picture.copy())
         except NotImplementedError:
-            return not_done(what, hint)
+            return not_written(what, hint)
         except Exception as error:
             return failed(what, f"on test picture {number} ({kind}) your function raised {describe_error(error)}", hint)
         if result is None:

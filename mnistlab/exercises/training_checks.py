@@ -115,8 +115,15 @@ def check_logit_gradient(answer, logits, labels, what: str, hint=None) -> bool:
     slips are named: no gradient at all (the tape did not watch a constant), the sum
     instead of the mean, and logits treated as probabilities (``from_logits`` missing).
     """
-    if is_missing(answer):
+    if answer is Ellipsis:
         return not_done(what, hint or "open a tf.GradientTape, compute the loss inside it, then tape.gradient")
+    if answer is None:  # what tape.gradient returns for a tensor the tape never watched
+        return failed(
+            what,
+            "the gradient is None: the tape did not watch the logits. They are a constant, not a weight, so call "
+            "tape.watch(logits) inside the `with tf.GradientTape() as tape:` block, before computing the loss",
+            hint,
+        )
     logits = np.asarray(logits, dtype="float64")
     labels = np.asarray(labels).astype(int)
     one_hot = np.eye(logits.shape[1])[labels]

@@ -20,7 +20,7 @@
 
 from mnistlab.images.background import detect_polarity, estimate_background, find_page, flatten, isolate_page
 from mnistlab.images.colour import colour_channels, limit_size, strongest_grey, to_grey
-from mnistlab.images.constants import DARK_ON_LIGHT, LIGHT_ON_DARK, MNIST_SIZE
+from mnistlab.images.constants import DARK_ON_LIGHT, LIGHT_ON_DARK, MNIST_SIZE, Polarity, StrokeAction
 from mnistlab.images.digit import Component, components, digit_masks, drop_specks, find_digit, group_strokes
 from mnistlab.images.errors import ImageError, NoDigitError
 from mnistlab.images.measure import bounding_box, noise_level, stroke_width
@@ -34,11 +34,12 @@ from mnistlab.images.pipeline import (
     raw_resize,
     split_digits,
 )
-from mnistlab.images.reading import describe_source, read_image
+from mnistlab.images.reading import ImageSource, describe_source, read_image
 from mnistlab.images.threshold import remove_rule_lines, threshold_ink
 
 __all__ = [
-    "DARK_ON_LIGHT", "LIGHT_ON_DARK", "MNIST_SIZE", "Component", "ImageError", "NoDigitError", "PipelineSteps",
+    "DARK_ON_LIGHT", "LIGHT_ON_DARK", "MNIST_SIZE", "Component", "ImageError", "ImageSource", "NoDigitError",
+    "PipelineSteps", "Polarity", "StrokeAction",
     "bounding_box", "centre_by_mass", "colour_channels", "components", "crop_digit", "describe_source",
     "detect_polarity", "digit_masks", "drop_specks", "estimate_background", "find_digit", "find_ink", "find_page",
     "fit_box", "flatten", "group_strokes", "isolate_page", "limit_size", "noise_level", "normalise_digit",

@@ -1,5 +1,7 @@
 """The pipeline's tuned numbers in one place, each with the reason or the measurement behind it."""
 
+from typing import Literal, TypeAlias
+
 # ---------------------------------------------------------------- MNIST's conventions (the target)
 
 MNIST_SIZE = 28  # output field
@@ -17,7 +19,10 @@ STILL_MULTI_FRAME_FORMATS = ("MPO",)
 
 # ---------------------------------------------------------------- 2. colour and grey
 
-WORK_SIZE = 1024  # longest side the pipeline works at: a digit needs far fewer pixels than a phone gives
+# Longest side the pipeline works at: a digit needs far fewer pixels than a phone gives. At 640 a digit
+# a tenth of a photo's height is still ~48 px tall, its strokes (MNIST: 0.12 of that) 5-6 px wide.
+# Real set and samples read the same at 640 as at 1024 (and at 400); p95 CPU time 177 -> 78 ms.
+WORK_SIZE = 640
 SCORE_SIZE = 256  # channels are ranked on copies this small: only the ranking matters, and it is fast
 # A colour image whose 99th percentile of (max - min channel) stays below this is grey in practice.
 GREY_CHROMA = 0.1
@@ -34,6 +39,7 @@ COLOUR_ADVANTAGE = 3.0
 COARSE_CELLS = 48  # the background is estimated on a copy this small (cheap; strokes vanish in it)
 BACKGROUND_WINDOW = 0.4  # closing/opening window, as a fraction of the image: wider than any stroke
 POLARITY_WINDOW = 0.5  # median window for the polarity vote: a shadow or table edge is background
+GREY_LEVELS = 1024  # grey histograms (percentiles, shares) resolve 1/1024: finer than 8-bit pixels
 TAIL_FRACTION = 0.005  # "the strongest marks": the top 0.5 % of deviations (a thin digit is ~1-3 % ink)
 BORDER_BAND = 0.03  # the outer ring used as the canvas colour: 3 % of the short side
 # The ring is a canvas when its spread is under 10 % of the image's range and it sits within 15 %
@@ -61,7 +67,12 @@ PAGE_MARGIN = 0.02  # the sheet's shadowed edge is trimmed by 2 % of the image s
 
 # ---------------------------------------------------------------- 4. thresholding and clean-up
 
+OTSU_BINS = 256  # scikit-image's default histogram for Otsu's threshold
+
 MIN_CONTRAST = 0.08  # ink weaker than this (on a 0..1 grey scale) is not ink: the image is blank
+# The peak is read on a copy blurred by 1 px (images from 64 px on), so one hot pixel (a speck, JPEG
+# ringing) is not taken for the strongest ink.
+PEAK_SIGMA, PEAK_MIN_SIDE = 1.0, 64
 BLANK_NOISE = 6.0  # ... and so is a "strongest mark" within 6 noise standard deviations
 # Ink covering most of a drawing inflates the noise estimate of the whole image; the background's own
 # noise is used when the ink stands this many noise SDs clear of it (a noise-only photo: 1-3).
@@ -71,21 +82,41 @@ INK_FLOOR_NOISE = 4.0  # Otsu runs on pixels above 4 noise SDs, so a small digit
 # below its strokes, a bold one is not cut through its antialiased edges.
 THRESHOLD_RANGE = (0.2, 0.5)
 # Hysteresis: weak ink down to this fraction of the threshold is kept where it connects to strong
-# ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9).
+# ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9). Lower (0.15) lets a
+# faint part's rims in too, wider than the pen, and the class "faint" of benchmarks/image_classes.py
+# reads far worse (200 digits: 60 % instead of 91 %); MNIST's stroke widths were measured on masks at 0.3.
 HYSTERESIS_LOW = 0.3
-# Faint ink is only added where it is 0.5-2 times as wide as the digit's strokes: a faint pen stroke is
-# as wide as the pen; the printed lines of ruled paper (1-3 px on a page photo) are far thinner and
-# what is left of a shadow far wider.
-FAINT_WIDTH = (0.5, 2.0)
-# Gaps along a stroke (a pen that skipped) are bridged when an end of the stroke points at other ink
-# no farther than this many stroke widths.
-BRIDGE_STROKES = 2.5
+# Faint ink is only added where it is 0.3-2 times as wide as the digit's strokes: a faint pen stroke is
+# nearly as wide as the pen (a lighter touch narrows it; class "faint" of benchmarks/image_classes.py,
+# 200 digits: 91 % read with 0.3, 89 % with 0.5); the printed lines of ruled paper (1-3 px on a page
+# photo) are far thinner and what is left of a shadow far wider.
+FAINT_WIDTH = (0.3, 2.0)
+# A gap along a stroke (a pen that skipped) is bridged when two stroke ends face each other: each
+# ahead of the other and no more than BRIDGE_LATERAL stroke widths to the side of its line, their
+# directions opposite within BRIDGE_CONE degrees (a gap in a curve: the tangents turn by the arc
+# skipped), and at most BRIDGE_STROKES widths apart. Ends are measured a stroke width inside the
+# tips, so gaps up to 2 stroke widths are bridged.
+BRIDGE_STROKES, BRIDGE_LATERAL, BRIDGE_CONE = 4.0, 0.75, 45.0
+# The skeleton is pruned by half a stroke width first (its spurs and the Y it forks into at a square-cut
+# tip vanish; stroke ends move a stroke width inside the tips), then an end's direction is taken
+# from up to 1.5 widths of its branch.
+SPUR_STROKES, BRANCH_STROKES = 0.5, 1.5
+# Ends are found on a copy where strokes are ~8 px wide: fast, no stroke vanishes, and a gap of a
+# quarter of a stroke width still shows (a coarser copy closes it in the skeleton, not in the digit).
+BRIDGE_SKELETON_WIDTH = 8
 
+LINE_MIN_SIDE = 32  # smaller pictures are crops of one digit: no ruled paper to look for
 MAX_TILT_DEGREES = 6.0  # ruled lines tilted more than this (a very skewed photo) are not looked for
+LINE_TILT_STEP = 0.25  # degrees between the tilts tried: half a step off, a 640-px line drifts 1.4 px end to end
 # A line must show as a thin run in this fraction of the columns at least: the rest may be hidden where
 # the writing touches it (a 1 written along a line of squared paper).
 LINE_MIN_COVER = 0.3
 LINE_MAX_THICKNESS = 0.02  # a printed line is at most 2 % of the image tall (pens are thicker)
+LINE_SIDE_GAP = 0.05  # a printed line runs from within 5 % of one side to within 5 % of the other
+LINE_SEPARATION = 3  # Hough distance bins (pixels) between two lines: closer peaks are one thick line
+LINE_FIT_REACH = 1.5  # runs within 1.5 px of a line found belong to it (its centre rounds to a pixel)
+LINE_EDGE = 0.03  # a lone line within 3 % of the top or bottom edge may be a tight crop's bar
+LINE_RUN_ON = 0.15  # a lone line is paper's only when the writing stops 15 % short of both sides
 
 # ---------------------------------------------------------------- 5. finding the digit
 
@@ -100,21 +131,42 @@ WIDE_MARK = 1.6
 BORDER_PENALTY = 0.5  # page edges and UI bars touch the border; an edge-to-edge digit still can win
 EDGE_CONTACT = 0.3  # touching the border along 30 % of its length: it runs along the edge (a page edge)
 GROUP_MIN_STRENGTH = 0.3  # a mark under 30 % of the digit's ink strength is not one of its strokes
+CENTRALITY_WEIGHT = 0.5  # a blob in a far corner scores half what it would in the middle: digits are
+# usually near the middle of a picture, but not always (a tiny digit off in a corner is still found)
+EDGE_RUN_PENALTY = BORDER_PENALTY ** 3  # a blob running along the border (a page edge) scores 8x less
+# Several digits in a row (digit_masks): blobs whose horizontal extents overlap by half the narrower
+# are one digit's strokes; border-touching blobs under a quarter of the biggest are page edges or
+# specks; marks under a quarter of the typical height, unless a tenth of the biggest blob's ink, are
+# specks (a "1" is short but not that small); a group wider than 1.3 times its height is touching
+# digits, about 0.75 of their height wide each, cut at the weakest column within a third of a digit
+# width of the even split.
+COLUMN_OVERLAP, BORDER_SPECK, SHORT_MARK, SMALL_MARK = 0.5, 0.25, 0.25, 0.1
+TOUCHING_WIDTH, DIGIT_ASPECT, CUT_PARTS = 1.3, 0.75, 3
 
 # ---------------------------------------------------------------- 6. MNIST normalisation
 
+# A 28x28 picture is already in MNIST's format (kept as it is) when its digit's longest side is
+# 17-21 px (MNIST test digits: 20 px, 1,997 of the first 2,000; the range admits crops their authors
+# normalised a little differently), nothing else above a tenth of its peak lies around it, and its
+# centre of mass is within 1.5 px of (14, 14).
+MNIST_BOX_RANGE, MNIST_CLUTTER, MNIST_CENTRE_REACH = (BOX_SIZE - 3, BOX_SIZE + 1), 0.1, 1.5
 CROP_PAD = 2  # antialiased edges kept around the digit's mask
 CORE_PERCENTILE = 75  # stroke cores: the 75th percentile of the ink under the mask becomes 1.0
+RIDGE_DEPTH = 0.25  # a stroke's centre line lies at least a quarter of its width deep (not a bump on its edge)
 STROKE_MIN_PIXELS = 64  # crops smaller than this are upsampled before their strokes are measured
-# Stroke width relative to the digit's longest side (see stroke_width), measured through this
-# pipeline on MNIST test digits: median 0.12, 1st-99th percentile 0.072-0.229. Only strokes
-# clearly outside that range are redrawn, so clean MNIST-like input is left alone.
-MNIST_STROKE = 0.12
-# Thinner than THIN_LIMIT gets thickened to THIN_TARGET: below MNIST's 1st percentile, so a 1-px
-# line on a 28x28 canvas (1/20 = 0.05 of the digit) is drawn as MNIST would draw it.
-THIN_LIMIT, THIN_TARGET = 0.07, 0.12
+# Stroke width relative to the digit's longest side (see normalise.measure_strokes), measured through
+# this pipeline on the 10,000 MNIST test digits: median 0.13, 1st-99th percentile 0.078-0.257. Only
+# strokes outside THIN_LIMIT..THICK_LIMIT are redrawn, and a 28x28 digit already in MNIST's format is
+# kept as it is only when its strokes lie inside.
+# Thickened to THIN_TARGET below THIN_LIMIT, MNIST's 5th percentile: the model misreads MNIST's own
+# digits that thin six times as often as typical ones (default model, test set: 2.0 % wrong under
+# 0.09, 0.3 % at 0.12-0.20), and a 1-px line on a 28x28 canvas, about 1/17 = 0.06 of its digit,
+# measures 0.07-0.10 through its antialiasing or its staircase steps: a lower limit leaves it thin.
+THIN_LIMIT, THIN_TARGET = 0.09, 0.12
 THICK_LIMIT, THICK_TARGET = 0.26, 0.16  # thicker than this gets thinned to the target
 THINNED_KEEP = 0.15  # thinning that leaves less than 15 % of the ink destroyed the digit: undo it
 
-DARK_ON_LIGHT = "dark-on-light"
-LIGHT_ON_DARK = "light-on-dark"
+Polarity: TypeAlias = Literal["dark-on-light", "light-on-dark"]  # which way round ink and paper are
+StrokeAction: TypeAlias = Literal["thickened", "thinned", "kept", "already MNIST-like"]  # what normalisation did
+DARK_ON_LIGHT: Polarity = "dark-on-light"
+LIGHT_ON_DARK: Polarity = "light-on-dark"

@@ -7,15 +7,25 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.measure import regionprops
 
 from mnistlab.images.constants import (
     BORDER_PENALTY,
+    BORDER_SPECK,
+    CENTRALITY_WEIGHT,
+    COLUMN_OVERLAP,
+    CUT_PARTS,
+    DIGIT_ASPECT,
     EDGE_CONTACT,
+    EDGE_RUN_PENALTY,
     FILLED_STROKE,
     GROUP_MIN_STRENGTH,
     GROUP_REACH,
+    SHORT_MARK,
+    SMALL_MARK,
     SPECK_FRACTION,
     SPECK_SIDE,
+    TOUCHING_WIDTH,
     WIDE_MARK,
 )
 from mnistlab.images.errors import NoDigitError
@@ -115,40 +125,48 @@ def group_strokes(seed: Component, others: list[Component], reach: float = GROUP
     return group
 
 
-def digit_likeness(found: list[Component], labels: np.ndarray, ink: np.ndarray | None) -> dict[int, float]:
+def blob_strength(found: list[Component], labels: np.ndarray, ink: np.ndarray | None) -> dict[int, float]:
+    """Each blob's mean ink (1.0 for every blob when there is no ink image)."""
+    if ink is None:
+        return {c.index: 1.0 for c in found}
+    sums = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=labels.max() + 1)
+    return {c.index: float(sums[c.index] / c.area) for c in found}
+
+
+def digit_likeness(found: list[Component], labels: np.ndarray, ink: np.ndarray | None,
+                   strength: dict[int, float] | None = None) -> dict[int, float]:
     """A score per blob for how much it looks like a handwritten digit (higher is more digit-like).
 
     The product of: its size relative to the picture; how central it is; how stroke-like (a
     filled button or a blot has strokes as wide as itself); its shape (a word, a scribble or a
     colour boundary is far wider than tall, a digit is not); its ink strength relative to the
-    strongest blob; and a halving for blobs that touch the border (page edges, UI bars). The
-    first or the biggest blob is not good enough: a label, a signature or a background edge
-    can be bigger than a thin digit.
+    strongest blob (``strength``, see :func:`blob_strength`); and a halving for blobs that touch
+    the border (page edges, UI bars). The first or the biggest blob is not good enough: a label,
+    a signature or a background edge can be bigger than a thin digit.
     """
     height, width = labels.shape
-    indices = [c.index for c in found]
+    strength = strength if strength is not None else blob_strength(found, labels, ink)
     # A chamfer distance is plenty for ranking, and several times faster than the Euclidean one.
-    distance = ndi.distance_transform_cdt(np.pad(labels > 0, 1), metric="chessboard")[1:-1, 1:-1].astype(float)
-    mean_depth = dict(zip(indices, np.atleast_1d(ndi.mean(distance, labels, indices)), strict=True))
-    centres = dict(zip(indices, ndi.center_of_mass(labels > 0, labels, indices), strict=True))
-    strength = (dict(zip(indices, np.atleast_1d(ndi.mean(ink, labels, indices)), strict=True))
-                if ink is not None else dict.fromkeys(indices, 1.0))
+    depth = ndi.distance_transform_cdt(np.pad(labels > 0, 1), metric="chessboard")[1:-1, 1:-1].astype(np.float32)
+    wanted = np.zeros(labels.max() + 1, dtype=bool)
+    wanted[[c.index for c in found]] = True
+    props = {p.label: p for p in regionprops(np.where(wanted[labels], labels, 0), intensity_image=depth)}
     strongest = max(strength.values()) or 1.0
     half_diagonal = math.hypot(height, width) / 2
     ring = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    contact = dict(enumerate(np.bincount(ring, minlength=labels.max() + 1)))
+    contact = np.bincount(ring, minlength=labels.max() + 1)
     scores = {}
     for c in found:
         size = max(c.height, c.width) / max(height, width)
-        row, col = centres[c.index]
+        row, col = props[c.index].centroid
         centrality = 1 - min(1.0, math.hypot(row - height / 2, col - width / 2) / half_diagonal)
-        stroke = (4 * mean_depth[c.index] - 1) / max(c.height, c.width)  # relative stroke width
+        stroke = (4 * props[c.index].intensity_mean - 1) / max(c.height, c.width)  # relative stroke width
         stroke_like = 1.0 if stroke <= FILLED_STROKE else (FILLED_STROKE / stroke) ** 2
         flat = 1.0 if c.width <= WIDE_MARK * c.height else (WIDE_MARK * c.height / c.width) ** 2
         border = BORDER_PENALTY if c.touches_border else 1.0
-        if contact.get(c.index, 0) > EDGE_CONTACT * max(c.height, c.width):
-            border *= BORDER_PENALTY ** 3  # runs along the border: a page edge or a window frame
-        scores[c.index] = (size * (0.5 + 0.5 * centrality) * stroke_like * flat * border
+        if contact[c.index] > EDGE_CONTACT * max(c.height, c.width):
+            border *= EDGE_RUN_PENALTY  # runs along the border: a page edge or a window frame
+        scores[c.index] = (size * (1 - CENTRALITY_WEIGHT + CENTRALITY_WEIGHT * centrality) * stroke_like * flat * border
                            * strength[c.index] / strongest)
     return scores
 
@@ -160,11 +178,10 @@ def find_digit(mask: np.ndarray, label: str = "image", ink: np.ndarray | None = 
     kept = drop_specks(found, mask.shape)
     if not kept:
         raise NoDigitError(f"{label}: no digit found (no ink blob big enough).")
-    scores = digit_likeness(kept, labels, ink)
+    strength = blob_strength(kept, labels, ink)
+    scores = digit_likeness(kept, labels, ink, strength)
     seed = max(kept, key=lambda c: scores[c.index])
-    strength = (dict(zip([c.index for c in kept], np.atleast_1d(ndi.mean(ink, labels, [c.index for c in kept])),
-                         strict=True)) if ink is not None else None)
-    group = group_strokes(seed, kept, strength=strength)
+    group = group_strokes(seed, kept, strength=strength if ink is not None else None)
     return np.isin(labels, [c.index for c in group])
 
 
@@ -178,7 +195,7 @@ def _columns(kept: list[Component]) -> list[list[Component]]:
             left = min(c.left for c in last)
             overlap = right - comp.left
             narrower = min(comp.width, right - left)
-            if overlap > 0.5 * narrower:
+            if overlap > COLUMN_OVERLAP * narrower:
                 last.append(comp)
                 continue
         groups.append([comp])
@@ -196,7 +213,8 @@ def _split_wide(mask: np.ndarray, expected_width: float) -> list[np.ndarray]:
     cuts = []
     for k in range(1, count):
         centre = int(k * width / count)
-        lo, hi = max(1, centre - width // (3 * count)), min(width - 1, centre + width // (3 * count))
+        reach = width // (CUT_PARTS * count)  # a cut is looked for this close to the even split
+        lo, hi = max(1, centre - reach), min(width - 1, centre + reach)
         cuts.append(left + lo + int(np.argmin(profile[lo:hi + 1])) if hi > lo else left + centre)
     pieces, start = [], left
     for cut in [*cuts, right]:
@@ -215,18 +233,18 @@ def digit_masks(mask: np.ndarray) -> list[np.ndarray]:
     if not kept:
         return []
     biggest = max(c.area for c in kept)
-    kept = [c for c in kept if not (c.touches_border and c.area < 0.25 * biggest)]
+    kept = [c for c in kept if not (c.touches_border and c.area < BORDER_SPECK * biggest)]
     # Specks relative to the typical digit, not the biggest blob: a "1" is small but real.
     heights = sorted(c.height for c in kept)
     typical_height = heights[len(heights) // 2] if heights else 1
-    kept = [c for c in kept if c.height >= 0.25 * typical_height or c.area >= 0.1 * biggest]
+    kept = [c for c in kept if c.height >= SHORT_MARK * typical_height or c.area >= SMALL_MARK * biggest]
     pieces = []
     for group in _columns(kept):
         group_mask = np.isin(labels, [c.index for c in group])
         height = max(c.bottom for c in group) - min(c.top for c in group)
         width = max(c.right for c in group) - min(c.left for c in group)
-        if width > 1.3 * height:
-            pieces.extend(_split_wide(group_mask, expected_width=0.75 * height))
+        if width > TOUCHING_WIDTH * height:
+            pieces.extend(_split_wide(group_mask, expected_width=DIGIT_ASPECT * height))
         else:
             pieces.append(group_mask)
     return pieces

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 import numpy as np
 from PIL import Image
 
-from mnistlab.images.background import detect_polarity, flatten, isolate_page
-from mnistlab.images.colour import limit_size, strongest_grey, to_grey
-from mnistlab.images.constants import MNIST_SIZE
+from mnistlab.images.background import detect_polarity, drawing_levels, flatten, isolate_page
+from mnistlab.images.colour import GreyChannel, strongest_grey, to_grey, working_image
+from mnistlab.images.constants import MNIST_SIZE, Polarity, StrokeAction
 from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
 from mnistlab.images.normalise import already_mnist, centre_by_mass, crop_digit, fit_box, normalise_stroke
-from mnistlab.images.reading import describe_source, read_image
-from mnistlab.images.threshold import grow_faint_ink, remove_rule_lines, threshold_ink
+from mnistlab.images.reading import ImageSource, describe_source, read_image
+from mnistlab.images.threshold import (
+    background_noise,
+    bridge_gaps,
+    grow_faint_ink,
+    remove_rule_lines,
+    threshold_ink,
+)
 
-ORIGINAL_MAX_SIDE = 2048  # bigger originals are shown as the working-size grey (a 50 MP RGB copy is 150 MB)
+ORIGINAL_MAX_SIDE = 2048  # bigger originals are shown shrunk (a 50 MP RGB copy is 150 MB)
 
 
 @dataclass
@@ -25,13 +31,14 @@ class PipelineSteps:
     """Every intermediate image of :func:`prepare_image`, in order, plus what was decided."""
 
     images: dict[str, np.ndarray] = field(default_factory=dict)
-    polarity: str = ""
+    polarity: Polarity | Literal[""] = ""
     threshold: float = 0.0
     stroke_width: float = 0.0  # relative to the digit's longest side
-    stroke_action: str = ""
-    grey_channel: str = "brightness"  # or the colour channel in which the writing stood out far more
+    stroke_action: StrokeAction | Literal[""] = ""
+    grey_channel: GreyChannel = "brightness"  # or the colour view in which the writing stood out far more
     page_found: bool = False  # a sheet on a darker table was found and the table painted over
     rule_line_pixels: int = 0  # ink pixels removed as the printed lines of ruled or squared paper
+    gaps_bridged: int = 0  # gaps along a stroke (a pen that skipped) joined
     name: str = ""
     keep_images: bool = field(default=True, repr=False)  # False: record the decisions only (fast path)
 
@@ -53,23 +60,33 @@ class PipelineSteps:
         return iter(self.images.items())
 
 
-def find_ink(source: Any, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray, float]:
+def as_shown(image: Image.Image) -> np.ndarray:
+    """The picture as a person sees it, for the "original" step: RGB (grey where it has transparency, laid
+    on the background :func:`to_grey` chooses), shrunk to at most ORIGINAL_MAX_SIDE."""
+    image = working_image(image, ORIGINAL_MAX_SIDE)
+    if "A" in image.mode or "transparency" in image.info:
+        return to_grey(image)
+    return np.asarray(image.convert("RGB"))
+
+
+def find_ink(source: ImageSource, steps: PipelineSteps) -> tuple[np.ndarray, np.ndarray, float]:
     """Sections 1-4: ``(ink, mask, threshold)``, the ink bright on black whatever the picture was."""
     image = read_image(source, steps.name)  # 1. reading
     if steps.keep_images:
-        steps.keep("original", np.asarray(image.convert("RGB")) if max(image.size) <= ORIGINAL_MAX_SIDE
-                   else limit_size(to_grey(image)))
-    grey, steps.grey_channel = strongest_grey(image, limit_size(to_grey(image)))  # 2. colour and grey
+        steps.keep("original", as_shown(image))
+    grey, steps.grey_channel = strongest_grey(working_image(image))  # 2. colour and grey, at the working size
     grey, page = isolate_page(grey)  # 3. background, lighting and polarity
     steps.page_found = page is not None
     steps.keep("grey", grey)
-    steps.polarity = detect_polarity(grey)
-    ink, background = flatten(grey, steps.polarity)
+    levels = drawing_levels(grey)  # a two-level drawing or clean scan has one canvas colour
+    steps.polarity = detect_polarity(grey, levels)
+    ink, background = flatten(grey, steps.polarity, levels)
     steps.keep("background", background)
-    mask, steps.threshold = threshold_ink(ink, steps.name)  # 4. thresholding and clean-up
+    noise = background_noise(ink)  # 4. thresholding and clean-up
+    mask, steps.threshold = threshold_ink(ink, steps.name, noise)
     mask, lines = remove_rule_lines(mask)
-    mask, faint_lines = remove_rule_lines(grow_faint_ink(ink, mask, steps.threshold, lines))
-    lines |= faint_lines
+    mask, faint_lines = remove_rule_lines(grow_faint_ink(ink, mask, steps.threshold, lines, noise))
+    lines |= faint_lines  # (faint ink may bring the faint rest of a printed line with it)
     steps.rule_line_pixels = int(lines.sum())
     ink = steps.keep("ink", np.where(lines, 0.0, ink).astype(np.float32))
     return ink, steps.keep("mask", mask), steps.threshold
@@ -82,6 +99,7 @@ def normalise_digit(ink: np.ndarray, digit_mask: np.ndarray, threshold: float, s
         steps.stroke_action = "already MNIST-like"
         return steps.keep("centred", as_it_is)
     digit, sub_mask = crop_digit(ink, digit_mask, threshold)
+    digit, sub_mask, steps.gaps_bridged = bridge_gaps(digit, sub_mask)  # where the pen skipped
     steps.keep("cropped", digit)
     stroked, steps.stroke_width, steps.stroke_action = normalise_stroke(digit, sub_mask)
     steps.keep("stroke", stroked)
@@ -89,7 +107,7 @@ def normalise_digit(ink: np.ndarray, digit_mask: np.ndarray, threshold: float, s
     return steps.keep("centred", centre_by_mass(small))
 
 
-def prepare_image(source: Any, name: str | None = None, *, steps: PipelineSteps | None = None) -> np.ndarray:
+def prepare_image(source: ImageSource, name: str | None = None, *, steps: PipelineSteps | None = None) -> np.ndarray:
     """An MNIST-like digit from a path, bytes, PIL image or array: shape (28, 28, 1), float32 in [0, 1].
 
     White digit on black, size-normalised into 20x20 keeping its aspect ratio, centred by
@@ -104,7 +122,7 @@ def prepare_image(source: Any, name: str | None = None, *, steps: PipelineSteps 
     return normalise_digit(ink, digit_mask, threshold, steps)[..., np.newaxis]  # 6: MNIST's conventions
 
 
-def prepare_steps(source: Any, name: str | None = None) -> PipelineSteps:
+def prepare_steps(source: ImageSource, name: str | None = None) -> PipelineSteps:
     """Run the pipeline and keep every intermediate image (for teaching and debugging).
 
     Keys, in order: original, grey, background, ink, mask, digit_mask, cropped, stroke,
@@ -115,7 +133,7 @@ def prepare_steps(source: Any, name: str | None = None) -> PipelineSteps:
     return steps
 
 
-def raw_resize(source: Any, name: str | None = None) -> np.ndarray:
+def raw_resize(source: ImageSource, name: str | None = None) -> np.ndarray:
     """What most tutorials do: grey, squash to 28x28, scale to [0, 1]. The baseline to beat."""
     image = read_image(source, name=name)
     grey = to_grey(image)
@@ -123,7 +141,7 @@ def raw_resize(source: Any, name: str | None = None) -> np.ndarray:
     return np.clip(np.asarray(small, dtype=np.float32), 0, 1)[..., np.newaxis]
 
 
-def split_digits(source: Any, name: str | None = None) -> list[np.ndarray]:
+def split_digits(source: ImageSource, name: str | None = None) -> list[np.ndarray]:
     """Single MNIST-like digits (each (28, 28, 1)) from an image of several written in a row."""
     steps = PipelineSteps(name=describe_source(source, name), keep_images=False)
     ink, mask, threshold = find_ink(source, steps)

@@ -7,7 +7,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -21,8 +21,12 @@ from mnistlab.images.constants import (
 )
 from mnistlab.images.errors import ImageError
 
+# What the pipeline reads: a file path, the bytes of an upload, a PIL image or a numpy array
+# (2-D grey; 3-D RGB or RGBA; a trailing channel axis of 1 is fine).
+ImageSource: TypeAlias = str | os.PathLike | bytes | bytearray | memoryview | Image.Image | np.ndarray
 
-def describe_source(source: Any, name: str | None = None) -> str:
+
+def describe_source(source: ImageSource | object, name: str | None = None) -> str:
     """A short human name for an image source, used in every error message."""
     if name:
         return str(name)
@@ -96,7 +100,7 @@ def _check_and_load(image: Image.Image, label: str) -> Image.Image:
     return image
 
 
-def read_image(source: Any, name: str | None = None) -> Image.Image:
+def read_image(source: ImageSource, name: str | None = None) -> Image.Image:
     """Any supported source as a loaded PIL image, upright (EXIF rotation applied).
 
     ``source`` is a path (``str`` or ``pathlib.Path``), raw bytes (what an upload widget gives),

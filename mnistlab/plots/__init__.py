@@ -2,6 +2,7 @@
 
 from mnistlab.plots.architecture import (
     layered_view,
+    layered_view_image,
     plot_augmentation,
     plot_augmentation_parts,
     plot_edge_filter,
@@ -14,6 +15,7 @@ from mnistlab.plots.digits import (
     plot_digit_grid,
     plot_intensity_histogram,
     plot_mean_digits,
+    plot_pixel_values,
 )
 from mnistlab.plots.evaluation import (
     plot_calibration,
@@ -65,12 +67,14 @@ __all__ = [
     "plot_digit_grid",
     "plot_intensity_histogram",
     "plot_mean_digits",
+    "plot_pixel_values",
     "save_figure",
     "plot_confidence_bars",
     "plot_image_predictions",
     "plot_pipeline_grid",
     "plot_pipeline_steps",
     "layered_view",
+    "layered_view_image",
     "plot_augmentation",
     "plot_augmentation_parts",
     "plot_edge_filter",

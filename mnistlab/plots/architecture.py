@@ -8,8 +8,10 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
-from mnistlab.plots.saving import figure_path, save_figure
+from mnistlab.plots.grid import panel_grid
+from mnistlab.plots.saving import finish_figure
 
 
 @contextlib.contextmanager
@@ -20,6 +22,9 @@ def _keras2_output_shapes(model):
     added for the duration of the drawing and removed afterwards, leaving the model as
     it was.
     """
+    # Remove once visualkeras reads layer.output.shape itself (then raise its lower bound to that
+    # release): tests/test_workarounds.py fails, naming the versions, as soon as this is no longer
+    # needed or no longer enough.
     added = []
     try:
         for layer in model.layers:
@@ -42,14 +47,13 @@ def _default_font(size: int = 14):
         return ImageFont.load_default()
 
 
-def layered_view(model, save: str | None = None, legend: bool = True, **options):
-    """A visualkeras "layered" diagram of ``model`` as a PIL image, working on Keras 3 and printing nothing.
+def layered_view_image(model, legend: bool = True, **options):
+    """The visualkeras "layered" diagram of ``model`` as a PIL image, working on Keras 3 and printing nothing.
 
     ``options`` go to ``visualkeras.layered_view`` (e.g. ``scale_xy``, ``spacing``,
     ``type_ignore``). visualkeras 0.2.0 reads ``layer.output_shape``, which Keras 3
     layers no longer have, and always warns about a deprecated legend option; this
-    wrapper supplies the shapes and silences both. ``save`` is a file name under
-    ``config.figures_dir()``.
+    wrapper supplies the shapes and silences both.
     """
     if not getattr(model, "built", False) or not model.layers:
         raise ValueError("layered_view needs a built model with layers: start it with keras.Input(...)")
@@ -63,10 +67,27 @@ def layered_view(model, save: str | None = None, legend: bool = True, **options)
         options.setdefault("font", _default_font())
     with _keras2_output_shapes(model), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        image = visualkeras.layered_view(model, **options)
-    if save is not None:
-        image.save(figure_path(save))
-    return image
+        return visualkeras.layered_view(model, **options)
+
+
+LAYERED_VIEW_MAX_WIDTH = 11.0  # inches: as wide as a notebook cell shows without shrinking the text
+
+
+def layered_view(model, title: str | None = None, save: str | None = None, legend: bool = True, **options) -> Figure:
+    """A visualkeras "layered" diagram of ``model`` (see :func:`layered_view_image`) as a matplotlib Figure.
+
+    The picture is shown at its own pixel size (100 px to the inch) up to
+    :data:`LAYERED_VIEW_MAX_WIDTH`; ``save`` is a file name under ``config.figures_dir()``.
+    """
+    image = layered_view_image(model, legend=legend, **options)
+    width, height = image.size
+    scale = min(1.0, LAYERED_VIEW_MAX_WIDTH * 100 / width)
+    fig, ax = plt.subplots(figsize=(width * scale / 100, height * scale / 100 + (0.4 if title else 0.0)))
+    ax.imshow(image)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return finish_figure(fig, save)
 
 
 def _conv_layers(model):
@@ -108,9 +129,7 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, save: str | N
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle("Feature maps: what each convolution layer responds to")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_filters(model, save: str | None = None):
@@ -120,22 +139,13 @@ def plot_filters(model, save: str | None = None):
         raise ValueError(f"model {model.name!r} has no Conv2D layer: there are no filters to show")
     kernels = np.asarray(convs[0].kernel)  # (k, k, in_channels, filters)
     count = kernels.shape[-1]
-    cols = min(8, count)
-    rows = int(np.ceil(count / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows), squeeze=False)
+    fig, axes = panel_grid(count, 8, (1.2, 1.2))
     limit = float(np.abs(kernels).max()) or 1.0
-    for index, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if index < count:
-            ax.imshow(kernels[:, :, 0, index], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(str(index), fontsize=7)
-        else:
-            ax.axis("off")
+    for index, ax in enumerate(axes[:count]):
+        ax.imshow(kernels[:, :, 0, index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(str(index), fontsize=7)
     fig.suptitle(f"First-layer filters of {model.name} ({convs[0].name})")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def augment(images: np.ndarray, copies: int = 6, settings=None, seed: int = 0) -> np.ndarray:
@@ -170,9 +180,7 @@ def plot_augmentation(images: np.ndarray, copies: int = 6, settings=None, seed: 
     for col in range(copies):
         axes[0, col + 1].set_title(f"augmented {col + 1}", fontsize=8)
     fig.suptitle("Augmentation: a different random version of each digit every epoch (training only)")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_augmentation_parts(images: np.ndarray, parts: dict, seed: int = 0, save: str | None = None):
@@ -195,9 +203,7 @@ def plot_augmentation_parts(images: np.ndarray, parts: dict, seed: int = 0, save
     for col, name in enumerate(["original", *parts]):
         axes[0, col].set_title(name, fontsize=8)
     fig.suptitle("What each part of the augmentation does, alone")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = None):
@@ -218,9 +224,7 @@ def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = N
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def convolve2d(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Figures about the data itself: digit grids, class balance, pixel intensities, mean digits."""
+"""Figures about the data itself: digit grids, one digit's pixel values, class balance, intensities, mean digits."""
 
 from __future__ import annotations
 
@@ -7,18 +7,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mnistlab.plots.saving import save_figure
-
-
-def _as_2d_images(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
-    if images.ndim == 2 and images.shape[1] == 784:
-        images = images.reshape(-1, 28, 28)
-    if images.ndim != 3:
-        raise ValueError(f"expected images of shape (N, H, W), (N, H, W, 1) or (N, 784), got {images.shape}")
-    return images
+from mnistlab.plots.grid import image_stack, panel_grid, without_channel_axis
+from mnistlab.plots.saving import finish_figure
 
 
 def plot_digit_grid(
@@ -30,25 +20,50 @@ def plot_digit_grid(
     save: str | None = None,
 ):
     """A grid of digits with an optional title above each one (e.g. its label)."""
-    images = _as_2d_images(images)
+    images = image_stack(images)
     if len(images) == 0:
         raise ValueError("no images to plot")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"got {len(titles)} titles for {len(images)} images")
-    columns = max(1, min(columns, len(images)))
-    rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(cell_size * columns, cell_size * rows + 0.3), squeeze=False)
-    for index, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if index < len(images):
-            ax.imshow(images[index], cmap="gray_r")
-            if titles is not None:
-                ax.set_title(str(titles[index]), fontsize=9)
+    fig, axes = panel_grid(len(images), columns, (cell_size, cell_size), extra_height=0.3)
+    for index, (ax, image) in enumerate(zip(axes, images, strict=False)):
+        ax.imshow(image, cmap="gray_r")
+        if titles is not None:
+            ax.set_title(str(titles[index]), fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
+
+
+def plot_pixel_values(image: np.ndarray, title: str = "", save: str | None = None):
+    """One digit as a picture beside a heatmap of its numbers (only the rows and columns with ink)."""
+    import seaborn as sns
+
+    image = without_channel_axis(image)
+    if image.ndim != 2:
+        raise ValueError(f"plot_pixel_values shows one image (H, W) or (H, W, 1), got shape {image.shape}")
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    if len(rows) == 0:  # blank image: show it all
+        rows, cols = np.arange(image.shape[0]), np.arange(image.shape[1])
+    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1, 1.6]})
+    left.imshow(image, cmap="gray_r")
+    left.set_title(title or "image")
+    left.axis("off")
+    sns.heatmap(
+        crop,
+        ax=right,
+        cmap="gray_r",
+        annot=True,
+        fmt="d" if np.issubdtype(crop.dtype, np.integer) else ".1f",
+        annot_kws={"size": 5},
+        cbar=False,
+        xticklabels=list(cols),
+        yticklabels=list(rows),
+    )
+    right.set_title("pixel values where there is ink (row, column as in the 28×28 image)")
+    right.tick_params(labelsize=6)
+    return finish_figure(fig, save)
 
 
 def plot_class_balance(labels: np.ndarray, title: str = "Examples per digit", save: str | None = None):
@@ -63,9 +78,7 @@ def plot_class_balance(labels: np.ndarray, title: str = "Examples per digit", sa
     ax.axhline(counts.mean(), color="black", linestyle="--", linewidth=1, label=f"mean {counts.mean():.0f}")
     ax.set(xlabel="digit", ylabel="count", title=title)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_intensity_histogram(images: np.ndarray, bins: int = 64, save: str | None = None):
@@ -74,14 +87,12 @@ def plot_intensity_histogram(images: np.ndarray, bins: int = 64, save: str | Non
     fig, ax = plt.subplots(figsize=(7, 3.2))
     ax.hist(values, bins=bins, color="slategray", log=True)
     ax.set(xlabel="pixel value", ylabel="number of pixels (log scale)", title="Pixel intensities")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def mean_digit_images(images: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """The average image of each digit, shape (num_classes, H, W); a class with no example is NaN."""
-    images = _as_2d_images(images).astype("float64")
+    images = image_stack(images).astype("float64")
     labels = np.asarray(labels).astype(int)
     means = np.full((num_classes, *images.shape[1:]), np.nan)
     for digit in range(num_classes):

@@ -9,32 +9,8 @@ from matplotlib.figure import Figure
 from mnistlab import evaluation
 from mnistlab.data import NUM_CLASSES
 from mnistlab.evaluation import DIGITS
-from mnistlab.plots.saving import save_figure
-
-
-def _finish(fig: Figure, save: str | None) -> Figure:
-    """Tidy the layout and, if asked, save (a bare name goes under ``config.figures_dir()``)."""
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
-
-
-def _images(images) -> np.ndarray:
-    """(N, 28, 28) or (N, 28, 28, 1) to (N, 28, 28), for imshow."""
-    array = np.asarray(images)
-    if array.ndim == 4 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 3:
-        raise ValueError(
-            f"images must be a stack (N, 28, 28) or (N, 28, 28, 1), got shape {array.shape}."
-        )
-    return array
-
-
-def _grid(n: int, columns: int) -> tuple[int, int]:
-    columns = max(1, min(columns, n))
-    return int(np.ceil(n / columns)), columns
-
+from mnistlab.plots.grid import image_stack, panel_grid
+from mnistlab.plots.saving import finish_figure
 
 # --------------------------------------------------------------------------- confusion
 
@@ -69,7 +45,7 @@ def plot_confusion_matrix(
         ax.set_ylabel("true digit")
     if title:
         fig.suptitle(title)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_per_digit_accuracy(y_true, y_pred, save: str | None = None) -> Figure:
@@ -87,7 +63,7 @@ def plot_per_digit_accuracy(y_true, y_pred, save: str | None = None) -> Figure:
     ax.set_ylabel("accuracy")
     ax.set_title("Accuracy per digit")
     ax.legend(loc="lower right")
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- examples
@@ -101,7 +77,7 @@ def plot_mistakes(
 
     Each title reads ``true → predicted`` and the confidence of the prediction.
     """
-    images = _images(images)
+    images = image_stack(images)
     y_true = np.asarray(y_true)
     proba = np.asarray(probabilities)
     if indices is None:
@@ -111,23 +87,20 @@ def plot_mistakes(
         fig, ax = plt.subplots(figsize=(4, 1.5))
         ax.text(0.5, 0.5, "no mistakes to show", ha="center", va="center")
         ax.axis("off")
-        return _finish(fig, save)
-    rows, cols = _grid(len(indices), columns)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.8 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, i in zip(axes.ravel(), indices, strict=False):
+        return finish_figure(fig, save)
+    fig, axes = panel_grid(len(indices), columns, (1.5, 1.8))
+    for ax, i in zip(axes, indices, strict=False):
         predicted = int(proba[i].argmax())
         ax.imshow(images[i], cmap="gray_r")
         ax.set_title(f"#{i}\n{y_true[i]}→{predicted} ({proba[i, predicted]:.2f})", fontsize=8,
                      color="tab:red" if predicted != y_true[i] else "black")
     fig.suptitle(title or "Mistakes: true→predicted (confidence)", fontsize=10)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_predictions(images, probabilities, y_true=None, n: int = 8, save: str | None = None) -> Figure:
     """The first ``n`` images, each above a bar chart of its ten predicted probabilities."""
-    images = _images(images)[:n]
+    images = image_stack(images)[:n]
     proba = np.asarray(probabilities)[: len(images)]
     fig, axes = plt.subplots(2, len(images), figsize=(1.7 * len(images), 3.6), squeeze=False,
                              gridspec_kw={"height_ratios": [1.2, 1]})
@@ -149,7 +122,7 @@ def plot_predictions(images, probabilities, y_true=None, n: int = 8, save: str |
         if k:
             axes[1, k].set_yticklabels([])
     axes[1, 0].set_ylabel("probability", fontsize=8)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- confidence
@@ -169,7 +142,7 @@ def plot_precision_recall(y_true, probabilities, save: str | None = None) -> Fig
     ax.set_ylabel("precision")
     ax.set_title("Precision-recall per digit (zoomed on recall ≥ 0.5)")
     ax.legend(fontsize=8, ncol=2, loc="lower left")
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_confidence_histogram(y_true, probabilities, bins: int = 20, save: str | None = None) -> Figure:
@@ -187,7 +160,7 @@ def plot_confidence_histogram(y_true, probabilities, bins: int = 20, save: str |
     ax.set_ylabel("predictions (log scale)")
     ax.set_title("How sure is the model when it is right, and when it is wrong?")
     ax.legend()
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_calibration(y_true, probabilities, bins: int = 10, save: str | None = None) -> Figure:
@@ -210,7 +183,7 @@ def plot_calibration(y_true, probabilities, bins: int = 10, save: str | None = N
     ax.set_ylabel("accuracy")
     ax.set_title("Reliability diagram (numbers: predictions per bin)")
     ax.legend(loc="upper left", fontsize=8)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- saliency
@@ -226,7 +199,7 @@ def plot_saliency(
     """
     images = np.asarray(images)[:n]
     maps, explained = evaluation.saliency(model, images, digits=None if digits is None else np.asarray(digits)[:n])
-    flat = _images(images)
+    flat = image_stack(images)
     fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
     for k in range(len(flat)):
         title = f"explains {explained[k]}"
@@ -242,7 +215,7 @@ def plot_saliency(
     axes[1, 0].set_title("saliency", fontsize=8, loc="left")
     axes[2, 0].set_title("overlay", fontsize=8, loc="left")
     fig.suptitle("Which pixels drove the prediction (gradient saliency)", fontsize=10)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_grad_cam(
@@ -257,7 +230,7 @@ def plot_grad_cam(
     chosen = None if digits is None else np.asarray(digits)[:n]
     cams, explained = evaluation.grad_cam(model, images, digits=chosen, layer_name=layer_name)
     sal, _ = evaluation.saliency(model, images, digits=explained)
-    flat = _images(images)
+    flat = image_stack(images)
     fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
     for k in range(len(flat)):
         title = f"explains {explained[k]}"
@@ -277,7 +250,7 @@ def plot_grad_cam(
     axes[2, 0].set_title("Grad-CAM", fontsize=8, loc="left")
     layer = evaluation.grad_cam_layer(model, layer_name)
     fig.suptitle(f"Gradient saliency vs Grad-CAM (feature map of {layer})", fontsize=10)
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 # --------------------------------------------------------------------------- k-fold, transfer
@@ -300,7 +273,7 @@ def plot_kfold(folds, single_split_accuracy: float | None = None, save: str | No
     ax.set_ylabel("accuracy")
     ax.set_title(f"Stratified {len(values)}-fold cross-validation")
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(fig, save)
+    return finish_figure(fig, save)
 
 
 def plot_transfer(table, zero_shot: float | None = None, save: str | None = None) -> Figure:
@@ -321,4 +294,4 @@ def plot_transfer(table, zero_shot: float | None = None, save: str | None = None
     ax.set_ylabel("test accuracy")
     ax.set_title("Transfer learning vs training from scratch (load_digits)")
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(fig, save)
+    return finish_figure(fig, save)

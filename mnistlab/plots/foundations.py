@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mnistlab.plots.saving import save_figure
+from mnistlab.plots.saving import finish_figure
 
 
 def activation_curves(names: Sequence[str], low: float = -5.0, high: float = 5.0, points: int = 1001):
@@ -53,9 +53,7 @@ def plot_activations(names: Sequence[str] = ("sigmoid", "tanh", "relu"), save: s
         ax.legend()
     value_ax.set_ylim(-1.5, 3)
     slope_ax.set_ylim(-0.1, 1.2)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_gradient_sizes(sizes: Mapping[str, Sequence[float]], save: str | None = None):
@@ -78,6 +76,4 @@ def plot_gradient_sizes(sizes: Mapping[str, Sequence[float]], save: str | None =
     ax.set_title("Gradient reaching each layer at initialisation")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mnistlab.plots.saving import save_figure
+from mnistlab.plots.grid import panel_grid, without_channel_axis
+from mnistlab.plots.saving import finish_figure
 
 STEP_TITLES = {
     "original": "1. as read",
@@ -24,9 +25,7 @@ STEP_TITLES = {
 
 
 def _show(ax, image: np.ndarray, title: str) -> None:
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
+    image = without_channel_axis(image)
     if image.ndim == 3:
         ax.imshow(image)
     else:
@@ -44,9 +43,7 @@ def plot_pipeline_steps(steps, keys: Sequence[str] | None = None, save: str | No
         _show(ax, steps.images[key], STEP_TITLES.get(key, key))
     detail = f"{steps.polarity}, stroke {steps.stroke_width:.2f} of height ({steps.stroke_action})"
     fig.suptitle(f"{steps.name}: {detail}", fontsize=9)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_pipeline_grid(all_steps: Sequence, keys: Sequence[str] | None = None, save: str | None = None):
@@ -60,9 +57,7 @@ def plot_pipeline_grid(all_steps: Sequence, keys: Sequence[str] | None = None, s
         for ax, key in zip(row, keys, strict=True):
             _show(ax, steps.images[key], STEP_TITLES.get(key, key) if row is axes[0] else "")
         row[0].set_ylabel(str(steps.name).split("/")[-1][:18], fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_confidence_bars(probabilities: np.ndarray, image: np.ndarray | None = None, title: str = "",
@@ -84,9 +79,7 @@ def plot_confidence_bars(probabilities: np.ndarray, image: np.ndarray | None = N
     bar_ax.set_ylim(0, 1)
     bar_ax.set_ylabel("probability")
     bar_ax.set_title(title or f"{int(np.argmax(probabilities))} ({probabilities.max():.0%})", fontsize=9)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_image_predictions(predictions: Sequence, columns: int = 6, save: str | None = None):
@@ -94,16 +87,10 @@ def plot_image_predictions(predictions: Sequence, columns: int = 6, save: str | 
     shown = [p for p in predictions if p.image is not None] or list(predictions)
     if not shown:
         raise ValueError("no predictions to plot")
-    columns = max(1, min(columns, len(shown)))
-    rows = -(-len(shown) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, p in zip(axes.ravel(), shown, strict=False):
+    fig, axes = panel_grid(len(shown), columns, (1.6, 1.8))
+    for ax, p in zip(axes, shown, strict=False):
         image = p.image if p.image is not None else np.zeros((28, 28))
         answer = f"{p.digit} {p.confidence:.0%}" if p.is_digit else p.status
         _show(ax, image, f"{str(p.name).split('/')[-1][:14]}\n{answer}")
         ax.axis("off")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)

@@ -1,4 +1,4 @@
-"""Saving figures under the course's figures folder, shared by every plot helper."""
+"""Finishing figures and saving them under the course's figures folder, shared by every plot helper."""
 
 from __future__ import annotations
 
@@ -25,3 +25,10 @@ def save_figure(fig, save: str | Path | None, dpi: int = 120) -> Path | None:
     path = figure_path(save)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
+
+
+def finish_figure(fig, save: str | Path | None):
+    """The last step of every plot helper: tidy the layout, save if asked (see :func:`save_figure`), return ``fig``."""
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig

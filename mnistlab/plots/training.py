@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from mnistlab.plots.saving import save_figure
+from mnistlab.plots.saving import finish_figure
 
 
 def _checked_history(history) -> pd.DataFrame:
@@ -44,9 +44,7 @@ def plot_history(history, title: str | None = None, save: str | None = None):
         ax.legend()
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_learning_rate(schedule, total_steps: int, steps_per_epoch: int | None = None, save: str | None = None):
@@ -60,9 +58,7 @@ def plot_learning_rate(schedule, total_steps: int, steps_per_epoch: int | None =
     ax.set_ylabel("learning rate")
     ax.set_title("Learning-rate schedule: warm-up, then cosine decay")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_tuning_results(table: pd.DataFrame, save: str | None = None):
@@ -83,9 +79,7 @@ def plot_tuning_results(table: pd.DataFrame, save: str | None = None):
     ax.set_xticks(trials)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_loss_gradients(gradients: pd.DataFrame, wrong_logit: float | None = None, save: str | None = None):
@@ -114,9 +108,7 @@ def plot_loss_gradients(gradients: pd.DataFrame, wrong_logit: float | None = Non
             ax.axvspan(float(logits.min()), wrong_logit, color="tab:red", alpha=0.06)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_accuracy_race(curves: pd.DataFrame, title: str, save: str | None = None):
@@ -132,9 +124,7 @@ def plot_accuracy_race(curves: pd.DataFrame, title: str, save: str | None = None
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
 
 
 def plot_variant_comparison(table: pd.DataFrame, save: str | None = None):
@@ -164,6 +154,4 @@ def plot_variant_comparison(table: pd.DataFrame, save: str | None = None):
     acc_ax.set_yticks(positions, names)
     acc_ax.invert_yaxis()
     fig.suptitle("Same digits, same epochs: what each ingredient changes")
-    fig.tight_layout()
-    save_figure(fig, save)
-    return fig
+    return finish_figure(fig, save)
