@@ -502,10 +502,10 @@ def default_model_path(plan: config.Budget | None = None) -> Path:
     return config.models_dir() / f"{name}.keras"
 
 
-# Recorded, not measured here: the full budget (54,000 digits x 12 epochs) took about 255 s on a quiet
-# 2-core CPU (python benchmarks/train_models.py --only default; see config.FULL). Only used to tell a
-# learner roughly how long the first training of the default model will take.
-RECORDED_DIGITS_PER_SECOND = 54_000 * 12 / 255
+# Recorded, not measured here: the full budget (54,000 digits x 12 epochs) took a median 113 s on a quiet
+# 2-core CPU (python benchmarks/train_models.py, benchmarks/results/train_models.csv; see config.FULL). Only
+# used to tell a learner roughly how long the first training of the default model will take.
+RECORDED_DIGITS_PER_SECOND = 54_000 * 12 / 113
 
 
 def training_digits(plan: config.Budget) -> int:
