@@ -354,6 +354,17 @@ def test_hairline_on_a_big_canvas_becomes_an_mnist_stroke():
     assert similarity(steps.result, pen) > 0.85  # like the same digit drawn with a normal pen
 
 
+@pytest.mark.parametrize("pen", [6, 12, 24])
+def test_measure_digit_strokes_gives_the_pen_width_and_its_share_of_the_digit(pen):
+    relative, pixels = images.measure_digit_strokes(paper(draw_digit("one", size=200, width=pen)))
+    assert pixels == pytest.approx(pen, rel=0.2)
+    twice_as_big = images.measure_digit_strokes(paper(draw_digit("one", size=400, width=2 * pen)))
+    assert twice_as_big[0] == pytest.approx(relative, rel=0.1), "the share does not depend on the picture's size"
+    assert twice_as_big[1] == pytest.approx(2 * pixels, rel=0.1)
+    twice_as_wide = images.measure_digit_strokes(paper(draw_digit("one", size=200, width=2 * pen)))[0]
+    assert twice_as_wide == pytest.approx(2 * relative, rel=0.2)
+
+
 def test_fat_marker_strokes_are_thinned():
     steps = images.prepare_steps(paper(draw_digit("seven", width=75)))
     assert steps.stroke_action == "thinned"
