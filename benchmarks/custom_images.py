@@ -1,5 +1,5 @@
 """Measure the user-image pipeline: raw resize vs ``prepare_image`` per kind of sample image,
-MNIST test digits through the pipeline, and single-image latency.
+MNIST test digits through the pipeline, MNIST's stroke widths, and single-image latency.
 
 The last column of the sample table is the model on the original 28x28 MNIST test digits the
 samples were made from: the ceiling the pipeline can reach on that kind.
@@ -22,6 +22,7 @@ from collections import defaultdict
 import numpy as np
 
 from mnistlab import config, data, images, inference
+from mnistlab.images.constants import THICK_LIMIT, THIN_LIMIT, THIN_TARGET
 
 
 def sample_rows():
@@ -110,6 +111,27 @@ def bench_mnist(predictor: inference.Predictor, count: int | None) -> None:
     print(f"- model on the digits as they are: {np.mean(direct == y_test):.2%}")
     print(f"- model after prepare_image:       {np.mean(piped == y_test):.2%} "
           f"({errors} refused as blank; {per_image:.1f} ms per image to prepare)")
+    bench_mnist_strokes(x_test, direct == y_test)
+
+
+def bench_mnist_strokes(x_test: np.ndarray, right: np.ndarray) -> None:
+    """MNIST's stroke widths as the pipeline measures them, and the model's errors on thin ones: the
+    evidence for THIN_LIMIT and THICK_LIMIT in images/constants.py."""
+    strokes = np.array([images.measure_digit_strokes(digit) for digit in x_test])
+    relative, pixels = strokes[:, 0], strokes[:, 1]
+    p1, p5, p50, p99 = np.percentile(relative, [1, 5, 50, 99])
+    print(f"\n## MNIST's stroke widths ({len(x_test):,} test digits, images.measure_digit_strokes)\n")
+    print(f"- relative to the digit's longest side: 1st percentile {p1:.3f}, 5th {p5:.3f}, median {p50:.3f} "
+          f"(about 1/{1 / p50:.0f}), 99th {p99:.3f}; limits: thickened below {THIN_LIMIT}, thinned above "
+          f"{THICK_LIMIT}")
+    print(f"- in pixels of the 28x28 picture: median {np.median(pixels):.1f}, "
+          f"5th-95th percentile {np.percentile(pixels, 5):.1f}-{np.percentile(pixels, 95):.1f}")
+    bands = [(f"thin (< {THIN_LIMIT})", relative < THIN_LIMIT),
+             (f"typical ({THIN_TARGET}-0.20)", (relative >= THIN_TARGET) & (relative <= 0.20)),
+             ("all", np.ones_like(right))]
+    for band, chosen in bands:
+        print(f"- model wrong on the digits as they are, {band}: {1 - right[chosen].mean():.1%} "
+              f"of {int(chosen.sum()):,}")
 
 
 def bench_latency(predictor: inference.Predictor) -> None:

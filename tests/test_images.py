@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
-from mnistlab import images
+from mnistlab import config, images
 from mnistlab.images.constants import WORK_SIZE
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -354,6 +354,17 @@ def test_hairline_on_a_big_canvas_becomes_an_mnist_stroke():
     assert similarity(steps.result, pen) > 0.85  # like the same digit drawn with a normal pen
 
 
+@pytest.mark.parametrize("pen", [6, 12, 24])
+def test_measure_digit_strokes_gives_the_pen_width_and_its_share_of_the_digit(pen):
+    relative, pixels = images.measure_digit_strokes(paper(draw_digit("one", size=200, width=pen)))
+    assert pixels == pytest.approx(pen, rel=0.2)
+    twice_as_big = images.measure_digit_strokes(paper(draw_digit("one", size=400, width=2 * pen)))
+    assert twice_as_big[0] == pytest.approx(relative, rel=0.1), "the share does not depend on the picture's size"
+    assert twice_as_big[1] == pytest.approx(2 * pixels, rel=0.1)
+    twice_as_wide = images.measure_digit_strokes(paper(draw_digit("one", size=200, width=2 * pen)))[0]
+    assert twice_as_wide == pytest.approx(2 * relative, rel=0.2)
+
+
 def test_fat_marker_strokes_are_thinned():
     steps = images.prepare_steps(paper(draw_digit("seven", width=75)))
     assert steps.stroke_action == "thinned"
@@ -500,11 +511,64 @@ def test_corrupt_truncated_file(tmp_path):
         images.prepare_image(jpeg[: len(jpeg) // 3], name="cut.jpg")
 
 
-def test_decompression_bomb_is_refused_before_decoding(tmp_path):
+@pytest.mark.parametrize(("width", "height", "size"), [
+    (100_000, 100_000, "10,000 megapixels"),  # above Pillow's hard limit (179 MP), which refuses it itself
+    (10_000, 10_000, "10,000x10,000 = 100 megapixels"),  # where Pillow only warns (89-179 MP)
+    (8_000, 7_000, "8,000x7,000 = 56 megapixels"),  # only our limit applies
+])
+def test_decompression_bomb_is_refused_before_decoding_with_one_limit(tmp_path, width, height, size):
     bomb = tmp_path / "bomb.png"
-    bomb.write_bytes(_png_with_size(100_000, 100_000))
-    with pytest.raises(images.ImageError, match=r"bomb\.png: .*decompression bomb.*Resize the image"):
+    bomb.write_bytes(_png_with_size(width, height))
+    with pytest.raises(images.ImageError) as caught:
         images.prepare_image(bomb)
+    message = str(caught.value)
+    assert f"bomb.png: the image is {size}; the limit is 50 megapixels" in message, message
+    assert "decompression bomb" in message and "Resize it to at most 50 megapixels" in message
+    assert "178956970" not in message and "89478485" not in message and message.count("limit") == 1
+
+
+def test_too_many_pixels_reads_the_same_from_a_pil_image_and_an_array():
+    for source, size in [(Image.new("1", (7_100, 7_100)), "7,100x7,100"),
+                         (np.zeros((7_100, 7_100), bool), "7,100x7,100")]:
+        with pytest.raises(images.ImageError, match=rf": the image is {size} = 50\.4 megapixels; the limit is 50 "):
+            images.read_image(source)
+
+
+def zeroed_png(recompute_checksum: bool) -> bytes:
+    """A PNG of a seven whose image data (IDAT) is zeros from its middle on, as an overwritten file is.
+
+    With the old checksum, as damage on a disk or in a transfer leaves it; with a recomputed one, as a
+    faulty program writing the file would.
+    """
+    data = bytearray(encode(paper(draw_digit("seven")), "PNG"))
+    chunk = data.index(b"IDAT") - 4  # its length field
+    (length,) = struct.unpack(">I", data[chunk:chunk + 4])
+    payload = chunk + 8
+    data[payload + length // 2:payload + length] = bytes(length - length // 2)
+    if recompute_checksum:
+        crc = zlib.crc32(bytes(data[chunk + 4:payload + length]))
+        data[payload + length:payload + length + 4] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("recompute_checksum", "reason"), [
+    (False, r"checksum in b'IDAT'"),
+    (True, r"the compressed image data stops before its end"),
+])
+def test_png_with_zeroed_image_data_is_damaged_not_a_digit(recompute_checksum, reason):
+    damaged = zeroed_png(recompute_checksum)
+    # Pillow alone decodes it without a word, into a picture half black (see test_workarounds.py)
+    assert np.asarray(Image.open(io.BytesIO(damaged))).mean() < 0.7 * paper(draw_digit("seven")).mean()
+    with pytest.raises(images.ImageError, match=rf"^seven\.png: the PNG file is damaged: part of its image data "
+                                                rf"was changed or lost .*{reason}.*Save or export the image again"):
+        images.prepare_image(damaged, name="seven.png")
+
+
+def test_every_sample_image_still_reads():
+    samples = sorted(path for path in (config.images_dir() / "samples").iterdir() if path.suffix != ".csv")
+    assert len(samples) > 100
+    for path in samples:
+        assert images.read_image(path).size[0] > 0, path
 
 
 def test_animated_gif(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from deploy_models import tiny_cnn
 from PIL import Image
+from test_images import zeroed_png
 
 from mnistlab import config, deploy, inference
 from mnistlab.web.app import create_app
@@ -105,6 +106,8 @@ def decompression_bomb() -> bytes:
     (b"", "empty"),
     (png_bytes(Image.new("L", (64, 64), 200))[:60], "damaged"),
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not an image file"),
+    (zeroed_png(recompute_checksum=False), "the PNG file is damaged"),  # Pillow alone decodes it, nearly black
+    (zeroed_png(recompute_checksum=True), "the PNG file is damaged"),
 ])
 def test_bad_uploads_get_the_pipelines_message(client, content, problem):
     response = client.post("/api/predict", files={"file": ("upload.png", content, "image/png")})

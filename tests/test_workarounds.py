@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import io
 import sys
 
 import pytest
+from PIL import Image
 
-from mnistlab import tuning
+from mnistlab import images, tuning
 from mnistlab.plots import architecture
 
 
@@ -119,3 +121,34 @@ def test_keras_tuner_override_is_still_needed(course_home, no_tensorboard):
         f"delete _WithoutTensorBoard from mnistlab/tuning.py (and these tests), and raise the keras-tuner "
         f"lower bound in pyproject.toml and environment.yml to this version."
     )
+
+
+# --------------------------------------------------------------------------- Pillow skips a PNG's IDAT checksums
+
+
+def test_png_integrity_check_still_catches_what_pillow_decodes():
+    from test_images import zeroed_png
+
+    for recompute_checksum in (False, True):
+        damaged = zeroed_png(recompute_checksum)
+        try:
+            images.read_image(damaged, name="zeroed.png")
+        except images.ImageError as error:
+            assert "damaged" in str(error)
+        else:
+            pytest.fail(f"With {versions('pillow')}, a PNG whose image data is zeroed (checksum "
+                        f"{'recomputed' if recompute_checksum else 'stale'}) reads as a picture: "
+                        f"_check_png_intact in mnistlab/images/reading.py no longer catches it.")
+
+
+def test_png_integrity_check_is_still_needed():
+    from test_images import zeroed_png
+
+    for recompute_checksum in (False, True):
+        try:
+            Image.open(io.BytesIO(zeroed_png(recompute_checksum))).load()
+        except (OSError, SyntaxError) as error:
+            pytest.fail(f"With {versions('pillow')}, Pillow itself now refuses a PNG with zeroed image data "
+                        f"(checksum {'recomputed' if recompute_checksum else 'stale'}: {error}). If it does for "
+                        f"both, delete _check_png_intact in mnistlab/images/reading.py and its second pass "
+                        f"over the file.")

@@ -28,6 +28,7 @@ from mnistlab.images.normalise import centre_by_mass, crop_digit, fit_box, norma
 from mnistlab.images.pipeline import (
     PipelineSteps,
     find_ink,
+    measure_digit_strokes,
     normalise_digit,
     prepare_image,
     prepare_steps,
@@ -42,8 +43,8 @@ __all__ = [
     "PipelineSteps", "Polarity", "StrokeAction",
     "bounding_box", "centre_by_mass", "colour_channels", "components", "crop_digit", "describe_source",
     "detect_polarity", "digit_masks", "drop_specks", "estimate_background", "find_digit", "find_ink", "find_page",
-    "fit_box", "flatten", "group_strokes", "isolate_page", "limit_size", "noise_level", "normalise_digit",
-    "normalise_stroke", "prepare_image", "prepare_steps", "raw_resize", "read_image", "read_number",
+    "fit_box", "flatten", "group_strokes", "isolate_page", "limit_size", "measure_digit_strokes", "noise_level",
+    "normalise_digit", "normalise_stroke", "prepare_image", "prepare_steps", "raw_resize", "read_image", "read_number",
     "remove_rule_lines", "split_digits", "stroke_width", "strongest_grey", "threshold_ink", "to_grey",
 ]
 

@@ -20,7 +20,7 @@ STILL_MULTI_FRAME_FORMATS = ("MPO",)
 # ---------------------------------------------------------------- 2. colour and grey
 
 # Longest side the pipeline works at: a digit needs far fewer pixels than a phone gives. At 640 a digit
-# a tenth of a photo's height is still ~48 px tall, its strokes (MNIST: 0.12 of that) 5-6 px wide.
+# a tenth of a photo's height is still ~48 px tall, its strokes (MNIST's median: 0.13 of that) ~6 px wide.
 # Real set and samples read the same at 640 as at 1024 (and at 400); p95 CPU time 177 -> 78 ms.
 WORK_SIZE = 640
 SCORE_SIZE = 256  # channels are ranked on copies this small: only the ranking matters, and it is fast
@@ -155,13 +155,15 @@ CORE_PERCENTILE = 75  # stroke cores: the 75th percentile of the ink under the m
 RIDGE_DEPTH = 0.25  # a stroke's centre line lies at least a quarter of its width deep (not a bump on its edge)
 STROKE_MIN_PIXELS = 64  # crops smaller than this are upsampled before their strokes are measured
 # Stroke width relative to the digit's longest side (see normalise.measure_strokes), measured through
-# this pipeline on the 10,000 MNIST test digits: median 0.13, 1st-99th percentile 0.078-0.257. Only
+# this pipeline on the 10,000 MNIST test digits: median 0.133, 1st-99th percentile 0.078-0.257. Only
 # strokes outside THIN_LIMIT..THICK_LIMIT are redrawn, and a 28x28 digit already in MNIST's format is
 # kept as it is only when its strokes lie inside.
-# Thickened to THIN_TARGET below THIN_LIMIT, MNIST's 5th percentile: the model misreads MNIST's own
-# digits that thin six times as often as typical ones (default model, test set: 2.0 % wrong under
-# 0.09, 0.3 % at 0.12-0.20), and a 1-px line on a 28x28 canvas, about 1/17 = 0.06 of its digit,
-# measures 0.07-0.10 through its antialiasing or its staircase steps: a lower limit leaves it thin.
+# Thickened to THIN_TARGET below THIN_LIMIT, MNIST's 5th percentile (0.091): the model misreads MNIST's
+# own digits that thin five times as often as typical ones (full-mode default model, test set: 1.5 % of
+# 463 wrong under 0.09, 0.3 % of 6,036 at 0.12-0.20; the last section of `benchmarks/custom_images.py
+# --model models/default_cnn-v3-full-60k-12ep.keras`), and a 1-px line on a 28x28 canvas, about
+# 1/17 = 0.06 of its digit, measures 0.07-0.10 through its antialiasing or its staircase steps: a lower
+# limit leaves it thin.
 THIN_LIMIT, THIN_TARGET = 0.09, 0.12
 THICK_LIMIT, THICK_TARGET = 0.26, 0.16  # thicker than this gets thinned to the target
 THINNED_KEEP = 0.15  # thinning that leaves less than 15 % of the ink destroyed the digit: undo it

@@ -13,7 +13,14 @@ from mnistlab.images.colour import GreyChannel, strongest_grey, to_grey, working
 from mnistlab.images.constants import MNIST_SIZE, Polarity, StrokeAction
 from mnistlab.images.digit import digit_masks, find_digit
 from mnistlab.images.errors import NoDigitError
-from mnistlab.images.normalise import already_mnist, centre_by_mass, crop_digit, fit_box, normalise_stroke
+from mnistlab.images.normalise import (
+    already_mnist,
+    centre_by_mass,
+    crop_digit,
+    fit_box,
+    measure_strokes,
+    normalise_stroke,
+)
 from mnistlab.images.reading import ImageSource, describe_source, read_image
 from mnistlab.images.threshold import (
     background_noise,
@@ -131,6 +138,19 @@ def prepare_steps(source: ImageSource, name: str | None = None) -> PipelineSteps
     steps = PipelineSteps()
     prepare_image(source, name, steps=steps)
     return steps
+
+
+def measure_digit_strokes(source: ImageSource, name: str | None = None) -> tuple[float, float]:
+    """``(relative, pixels)``: the digit's stroke width before normalisation, as section 6 measures it to
+    decide whether to thicken or thin, relative to the digit's longest side and in the picture's pixels.
+
+    For an MNIST digit this is the measurement the stroke limits in ``constants`` were set from.
+    """
+    steps = PipelineSteps(name=describe_source(source, name), keep_images=False)
+    ink, mask, threshold = find_ink(source, steps)
+    digit, digit_mask = crop_digit(ink, find_digit(mask, steps.name, ink), threshold)
+    relative = measure_strokes(digit, digit_mask)[0]
+    return relative, relative * max(digit.shape)
 
 
 def raw_resize(source: ImageSource, name: str | None = None) -> np.ndarray:

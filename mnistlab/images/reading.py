@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
+import struct
 import warnings
+import zlib
 from pathlib import Path
 from typing import TypeAlias
 
@@ -41,6 +44,36 @@ def describe_source(source: ImageSource | object, name: str | None = None) -> st
     return f"object of type {type(source).__name__}"
 
 
+def _too_many_pixels(label: str, width: int | None, height: int | None, pixels: int | None = None) -> ImageError:
+    """The one message for an image above MAX_PIXELS, whoever noticed it (Pillow's guard or ours)."""
+    limit = _megapixels(MAX_PIXELS)
+    if width is not None and height is not None:
+        size = f"{width:,}x{height:,} = {_megapixels(width * height)}"
+    elif pixels is not None:
+        size = _megapixels(pixels)
+    else:
+        size = "too big for Pillow to open at all"
+    return ImageError(
+        f"{label}: the image is {size}; the limit is {limit} (bigger pictures are refused before "
+        f"decoding, a guard against decompression bombs). Resize it to at most {limit} "
+        f"(a few hundred pixels per digit is plenty) and try again."
+    )
+
+
+def _megapixels(pixels: int) -> str:
+    # one decimal near the limit, so a picture just above it never reads "50 megapixels; the limit is 50"
+    megapixels = pixels / 1e6
+    digits = 0 if megapixels >= 100 or megapixels.is_integer() else 1
+    return f"{megapixels:,.{digits}f} megapixels"
+
+
+def _pixels_pillow_refused(error: Exception) -> int | None:
+    # Pillow's guard raises before it returns the image, so its message is the only place the size is
+    # given ("Image size (N pixels) exceeds limit of ..."); None if a later Pillow words it differently.
+    found = re.search(r"\((\d+) pixels\)", str(error))
+    return int(found.group(1)) if found else None
+
+
 def _open_bytes(data: bytes, label: str) -> Image.Image:
     if len(data) == 0:
         raise ImageError(f"{label}: the file is empty (0 bytes). Save or upload the image again.")
@@ -51,11 +84,12 @@ def _open_bytes(data: bytes, label: str) -> Image.Image:
         )
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow warns above its own limit (89 megapixels) and refuses above twice that; ours is
+            # lower, so its warning is silenced and our size check below gives the one message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(f"{label}: refused as a possible decompression bomb ({error}). "
-                         f"Resize the image to at most {MAX_PIXELS:,} pixels.") from None
+    except Image.DecompressionBombError as error:
+        raise _too_many_pixels(label, None, None, _pixels_pillow_refused(error)) from None
     except UnidentifiedImageError:
         start = bytes(data[:12])
         raise ImageError(
@@ -65,17 +99,56 @@ def _open_bytes(data: bytes, label: str) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"{label}: the file is damaged and cannot be opened ({error}). "
                          f"Save or export the image again.") from None
+    _check_pixel_count(image, label)  # before the PNG check below, which inflates the whole image
+    if image.format == "PNG":
+        _check_png_intact(data, label)
     return image
 
 
-def _check_and_load(image: Image.Image, label: str) -> Image.Image:
+def _check_pixel_count(image: Image.Image, label: str) -> None:
     width, height = image.size
     if width * height > MAX_PIXELS:
+        raise _too_many_pixels(label, width, height)
+
+
+def _png_chunks(data: bytes):
+    """(type, payload) of each chunk of a PNG file, in order (the file opened, so the signature is fine)."""
+    position = 8
+    while position + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[position:position + 4])
+        yield data[position + 4:position + 8], data[position + 8:position + 8 + length]
+        position += 12 + length
+
+
+def _check_png_intact(data: bytes, label: str) -> None:
+    """Refuse a PNG whose image data was changed or lost after it was saved.
+
+    Pillow decodes such a file without a word: while loading it skips the checksums of the image data
+    (IDAT) chunks, and it stops inflating as soon as it has every row, so the end of the compressed
+    stream and its Adler-32 checksum are never reached. Zeros written over the later part of the data
+    decode as valid codes (a nearly black picture), which the model would then read as a digit.
+    """
+    try:
+        Image.open(io.BytesIO(data)).verify()  # every chunk's CRC from the first IDAT to IEND
+        inflater = zlib.decompressobj()
+        for kind, payload in _png_chunks(data):
+            if kind == b"IDAT":
+                for start in range(0, len(payload), 1 << 16):  # output discarded: memory stays small
+                    inflater.decompress(payload[start:start + (1 << 16)], 1 << 20)
+                    while inflater.unconsumed_tail:
+                        inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+        if not inflater.eof:
+            raise OSError("the compressed image data stops before its end")
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as error:
         raise ImageError(
-            f"{label}: the image is {width:,}x{height:,} = {width * height / 1e6:.0f} megapixels, "
-            f"above the limit of {MAX_PIXELS / 1e6:.0f} megapixels (a guard against decompression "
-            f"bombs). Resize it (a few hundred pixels per digit is plenty)."
-        )
+            f"{label}: the PNG file is damaged: part of its image data was changed or lost after it was "
+            f"saved ({error}). Save or export the image again from the original."
+        ) from None
+
+
+def _check_and_load(image: Image.Image, label: str) -> Image.Image:
+    _check_pixel_count(image, label)
+    width, height = image.size
     if width == 0 or height == 0:
         raise ImageError(f"{label}: the image has no pixels ({width}x{height}).")
     frames = getattr(image, "n_frames", 1)
@@ -145,8 +218,7 @@ def _array_to_uint8(array: np.ndarray, label: str) -> np.ndarray:
     if array.size == 0:
         raise ImageError(f"{label}: the array is empty.")
     if array.shape[0] * array.shape[1] > MAX_PIXELS:
-        raise ImageError(f"{label}: {array.shape[0] * array.shape[1] / 1e6:.0f} megapixels is above "
-                         f"the limit of {MAX_PIXELS / 1e6:.0f}; resize it first.")
+        raise _too_many_pixels(label, array.shape[1], array.shape[0])
     if array.dtype == np.uint8:
         return np.ascontiguousarray(array)
     if array.dtype == bool:
