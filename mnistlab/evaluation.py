@@ -500,7 +500,7 @@ def saliency(model, images, digits=None) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- Grad-CAM
 
 # Layers that work pixel by pixel on a convolution's output: Grad-CAM reads the feature map after
-# them, the rectified map that the rest of the network actually sees.
+# them (and after a pooling that follows), the rectified map that the rest of the network actually sees.
 _PER_PIXEL_LAYERS = ("BatchNormalization", "ReLU", "Activation", "LeakyReLU")
 
 
@@ -509,12 +509,35 @@ def conv_layers(model) -> list[str]:
     return [layer.name for layer in model.layers if type(layer).__name__ in ("Conv2D", "SeparableConv2D")]
 
 
-def grad_cam_layer(model, layer_name: str | None = None) -> str:
-    """The layer whose feature map Grad-CAM explains: ``layer_name``, or the last conv block's output.
+# The smallest feature map Grad-CAM reads by default. A 3×3 map locates little, and behind Flatten + Dense its
+# channel-mean weights often leave no positive evidence at all: measured on 2,000 test digits with the full-mode
+# default model, Grad-CAM on the 3×3 block3 map was empty for 1,041 of them, on the 5×5 block2 map for 1
+# (fast-mode model: 197 and 111); notebook 04 §9 measures it again.
+MIN_GRAD_CAM_GRID = 5
 
-    The default is the last convolution followed by the normalisation and activation layers
-    that come straight after it (its rectified output). A model without convolutions has
-    no feature map to explain, which is a ``ValueError`` pointing at :func:`saliency`.
+
+def conv_block_outputs(model) -> list[str]:
+    """The last layer of each convolution's block, first to last: the convolution, then the pooling,
+    normalisation and activation layers right after it."""
+    names = [layer.name for layer in model.layers]
+    outputs = []
+    for conv in conv_layers(model):
+        position = names.index(conv)
+        while (position + 1 < len(names)
+               and type(model.layers[position + 1]).__name__ in _PER_PIXEL_LAYERS + ("MaxPooling2D",)):
+            position += 1
+        outputs.append(names[position])
+    return outputs
+
+
+def grad_cam_layer(model, layer_name: str | None = None) -> str:
+    """The layer whose feature map Grad-CAM explains: ``layer_name``, or the output of the last conv block big enough.
+
+    The default is the rectified output of the last convolution block (the convolution and the
+    pooling, normalisation and activation layers right after it) whose map is at least
+    :data:`MIN_GRAD_CAM_GRID` pixels on a side; if no block is that big, the last block. A model
+    without convolutions has no feature map to explain, which is a ``ValueError`` pointing at
+    :func:`saliency`.
     """
     convs = conv_layers(model)
     if not convs:
@@ -530,11 +553,9 @@ def grad_cam_layer(model, layer_name: str | None = None) -> str:
                 f"{', '.join(convs)}."
             )
         return layer_name
-    position = names.index(convs[-1])
-    while (position + 1 < len(names)
-           and type(model.layers[position + 1]).__name__ in _PER_PIXEL_LAYERS):
-        position += 1
-    return names[position]
+    outputs = conv_block_outputs(model)
+    big_enough = [name for name in outputs if min(model.get_layer(name).output.shape[1:3]) >= MIN_GRAD_CAM_GRID]
+    return (big_enough or outputs)[-1]
 
 
 def _softmax_dense(layer) -> bool:

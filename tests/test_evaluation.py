@@ -404,13 +404,24 @@ def test_grad_cam_is_the_same_for_a_saved_and_reloaded_model(tmp_path):
     np.testing.assert_allclose(actual, expected, atol=1e-6)
 
 
-def test_grad_cam_layer_is_the_last_conv_block_output():
+def test_grad_cam_layer_is_the_last_conv_block_output_with_a_map_of_at_least_5x5():
     from mnistlab import models
 
-    assert evaluation.grad_cam_layer(models.build_default_model()) == "block3_relu"  # after BN and ReLU
-    small = models.build_small_cnn()
-    assert evaluation.grad_cam_layer(small) == evaluation.conv_layers(small)[-1]
+    # the default model's blocks end at 13x13, 5x5 and 3x3 maps: the 3x3 one is too small to locate anything
+    default = models.build_default_model()
+    assert evaluation.conv_block_outputs(default) == ["block1_relu", "block2_relu", "block3_relu"]
+    assert evaluation.grad_cam_layer(default) == "block2_relu"  # after pooling, BN and ReLU
+    small = models.build_small_cnn()  # convolution maps 26x26, 11x11 (then pooled to 5x5), 3x3
     assert len(evaluation.conv_layers(small)) == 3
+    second_block = evaluation.grad_cam_layer(small)
+    assert second_block != evaluation.conv_layers(small)[-1]
+    assert tuple(small.get_layer(second_block).output.shape[1:3]) == (5, 5)
+    # a model whose only convolution is small still gets it explained
+    import keras
+
+    tiny = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(2, 3, name="only"),
+                             keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    assert evaluation.grad_cam_layer(tiny) == "only"
     assert evaluation.grad_cam_layer(small, small.layers[0].name) == small.layers[0].name
 
 
