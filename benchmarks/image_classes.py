@@ -7,12 +7,9 @@ saturated digit on a colour gradient (gradient), a faint upper part and a thin b
 28x28 canvas edge to edge (edge), a 1-px skeleton on a 28x28 canvas (thin). It prints top-1, the
 accepted share and how many accepted answers are right per class, and prepare_image's median time::
 
-    nice -n 10 python benchmarks/image_classes.py [N] [CLASSES] [MODEL]
-
-N digits per class (default 100), CLASSES comma-separated (default all), MODEL a .keras file
-(default: the course's default model).
+    nice -n 10 python benchmarks/image_classes.py [-n N] [--classes CLASS ...] [--model MODEL]
 """
-import sys
+import argparse
 import time
 
 import numpy as np
@@ -21,6 +18,7 @@ from scipy import ndimage as ndi
 from skimage.morphology import skeletonize
 
 from mnistlab import data, images, inference
+from mnistlab.commands.arguments import positive_int
 
 
 def big(digit, size):
@@ -108,10 +106,18 @@ def thin(digit, rng):
 
 CLASSES = {"distractor": distractor, "gradient": gradient, "faint": faint, "skip": skip, "edge": edge, "thin": thin}
 
-def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    which = sys.argv[2].split(",") if len(sys.argv) > 2 else list(CLASSES)
-    model = inference.load_model(sys.argv[3]) if len(sys.argv) > 3 else inference.load_default_model()
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=positive_int, default=100, help="digits per class (default: 100)")
+    parser.add_argument("--classes", nargs="+", choices=list(CLASSES), default=list(CLASSES),
+                        help="failure classes to draw (default: all)")
+    parser.add_argument("--model", default=None, help="a .keras file (default: the course's default model)")
+    return parser.parse_args(argv)
+
+def main(argv=None):
+    args = parse_args(argv)
+    n, which = args.n, args.classes
+    model = inference.load_model(args.model) if args.model else inference.load_default_model()
     pred = inference.Predictor(model)
     _, (x, y) = data.load_mnist()
     idx = np.arange(5000, 5000 + n)

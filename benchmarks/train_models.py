@@ -66,7 +66,8 @@ def parse_args(argv):
         choices=RECIPES,
         default=["default"],
         help="default-model recipes to compare (default: default): "
-        + "; ".join(f"{k}: {v}" for k, v in RECIPES.items()),
+        # argparse %-formats help text, and the recipe descriptions contain percentages.
+        + "; ".join(f"{k}: {v}" for k, v in RECIPES.items()).replace("%", "%%"),
     )
     parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per configuration (default: 3)")
     parser.add_argument("--epochs", type=positive_int, nargs="+", default=None, help="default-model epochs to try")
