@@ -6,21 +6,18 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = sorted((Path(__file__).resolve().parent.parent / "benchmarks").glob("*.py"))
+CASES = {
+    "help": (["--help"], 0, "out", "usage:"),
+    "unknown-option": (["--no-such-option"], 2, "err", "unrecognized arguments: --no-such-option"),
+}
 
 
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.name)
-def test_help_prints_usage(script, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", [str(script), "--help"])
+def test_options_are_parsed_before_any_work(script, case, monkeypatch, capsys):
+    arguments, exit_code, stream, expected = CASES[case]
+    monkeypatch.setattr(sys, "argv", [str(script), *arguments])
     with pytest.raises(SystemExit) as stop:
         runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 0
-    assert "usage:" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.name)
-def test_unknown_option_is_refused(script, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", [str(script), "--no-such-option"])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+    assert stop.value.code == exit_code
+    assert expected in getattr(capsys.readouterr(), stream)
