@@ -83,6 +83,7 @@ def test_train_prints_results_and_saves(monkeypatch, tmp_path, capsys, mnist_arr
     assert training.load_model(out).count_params() == 93_322
 
 
+@pytest.mark.slow  # trains a model: 10-16 s on 2 cores
 def test_a_shorter_default_run_never_poses_as_the_notebooks_model(monkeypatch, tmp_path, mnist_arrays):
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
     monkeypatch.setenv(config.FAST_ENV, "1")

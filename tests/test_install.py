@@ -9,6 +9,8 @@ import sys
 import sysconfig
 import venv
 
+import pytest
+
 from mnistlab import config
 
 
@@ -20,6 +22,7 @@ def _run(*command, **kwargs):
     )
 
 
+@pytest.mark.slow  # makes a venv and runs pip and jupyter in subprocesses
 def test_pip_install_into_another_environment_then_register_its_kernel(tmp_path):
     env_dir = tmp_path / "env"
     venv.EnvBuilder(with_pip=False).create(env_dir)

@@ -92,6 +92,7 @@ class RecordStart(keras.callbacks.Callback):
         self.step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
 
+@pytest.mark.slow  # trains a model: 10-16 s on 2 cores
 def test_an_interrupted_fit_resumes_from_its_backup_and_loses_nothing(tiny_split, tmp_path):
     backup, checkpoint = tmp_path / "backup", tmp_path / "c.weights.h5"
     steps = augmentation.steps_per_epoch(len(tiny_split.x_train), 64)
@@ -172,6 +173,7 @@ def test_default_model_path_depends_on_mode_and_version(course_home, monkeypatch
     assert training.default_model_path() != fast
 
 
+@pytest.mark.slow  # trains a model: 10-16 s on 2 cores
 def test_load_or_train_default_trains_once_then_loads(course_home, monkeypatch, mnist_arrays):
     calls = []
     real_train = training.train
@@ -309,6 +311,7 @@ def test_epoch_printer_prints_one_line_per_epoch(tiny_split, tmp_path):
     assert "validation accuracy" in lines[1]
 
 
+@pytest.mark.slow  # trains a model: 10-16 s on 2 cores
 def test_load_or_train_default_says_it_trains_and_shows_progress(course_home, monkeypatch, mnist_arrays, capsys):
     real_train = training.train
 

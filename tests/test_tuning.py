@@ -35,6 +35,7 @@ def test_tunable_model_uses_the_chosen_values():
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-3)
 
 
+@pytest.mark.slow  # trains several tiny models: 7-9 s each on 2 cores
 @pytest.mark.parametrize("kind", ["random", "grid"])
 def test_tiny_search_gives_a_table(course_home, tiny_split, kind):
     table, tuner = tuning.search(kind, max_trials=2, epochs=1, batch_size=64, split=tiny_split)
