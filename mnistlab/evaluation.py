@@ -392,7 +392,7 @@ def tidy_report(y_true, y_pred, probabilities=None, name: str = "model") -> pd.D
 
 @dataclass
 class Evaluation:
-    """Everything notebook 04 looks at, computed once from a model's test predictions."""
+    """Everything notebook 05 looks at, computed once from a model's test predictions."""
 
     y_true: np.ndarray
     probabilities: np.ndarray
@@ -512,7 +512,7 @@ def conv_layers(model) -> list[str]:
 # The smallest feature map Grad-CAM reads by default. A 3×3 map locates little, and behind Flatten + Dense its
 # channel-mean weights often leave no positive evidence at all: measured on 2,000 test digits with the full-mode
 # default model, Grad-CAM on the 3×3 block3 map was empty for 1,041 of them, on the 5×5 block2 map for 1
-# (fast-mode model: 197 and 111); notebook 04 §9 measures it again.
+# (fast-mode model: 197 and 111); notebook 05 §9 measures it again.
 MIN_GRAD_CAM_GRID = 5
 
 

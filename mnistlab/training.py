@@ -395,7 +395,7 @@ def accuracy_and_loss(
     """``(accuracy, loss)`` on integer-labelled digits; the loss is plain cross-entropy for every model.
 
     Computed by :func:`mnistlab.evaluation.evaluate` (which returns a whole ``Evaluation``),
-    so they are the numbers notebook 04 reports.
+    so they are the numbers notebook 05 reports.
     """
     scores = evaluation.evaluate(model, images, labels, batch_size=batch_size)
     return scores.accuracy, scores.loss

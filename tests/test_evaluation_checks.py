@@ -1,4 +1,4 @@
-"""Notebook 04's self-checks: a right answer passes, a wrong one fails saying why, `...` is 'not done yet'."""
+"""Notebook 05's self-checks: a right answer passes, a wrong one fails saying why, `...` is 'not done yet'."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook 05's self-checks: a right answer passes, a wrong one fails with why, a placeholder is not done."""
+"""Notebook 07's self-checks: a right answer passes, a wrong one fails with why, a placeholder is not done."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-checks for notebook 06 (deployment): an int8 export that really is int8 and still reads digits."""
+"""Self-checks for notebook 08 (deployment): an int8 export that really is int8 and still reads digits."""
 
 from __future__ import annotations
 

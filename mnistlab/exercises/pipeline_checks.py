@@ -1,4 +1,4 @@
-"""Self-checks for notebook 05 (your own images): the learner's preprocessing steps run on unseen digits."""
+"""Self-checks for notebook 07 (your own images): the learner's preprocessing steps run on unseen digits."""
 
 from __future__ import annotations
 

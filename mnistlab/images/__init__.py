@@ -4,7 +4,7 @@
 # an eighth of the digit's height wide, the digit size-normalised into a 20x20 box keeping its
 # aspect ratio, and placed in a 28x28 field so that its centre of mass sits at the centre.
 #
-# One module per stage, in the order of notebook 05's sections:
+# One module per stage, in the order of notebook 07's sections:
 #
 #     reading      any source -> upright PIL image, or an ImageError saying what was wrong
 #     colour       grey in [0, 1] at a working size; a colour channel or the colour distance from

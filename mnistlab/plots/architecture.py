@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from mnistlab.plots.grid import panel_grid
+from mnistlab.plots.grid import DIGIT_CMAP, panel_grid
 from mnistlab.plots.saving import finish_figure
 
 
@@ -116,7 +116,7 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, save: str | N
     maps = feature_maps(model, image)
     fig, axes = plt.subplots(len(maps), max_maps + 1, figsize=(1.3 * (max_maps + 1), 1.4 * len(maps)), squeeze=False)
     for row, (name, stack) in enumerate(maps):
-        axes[row, 0].imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
+        axes[row, 0].imshow(np.asarray(image).reshape(28, 28), cmap=DIGIT_CMAP)
         axes[row, 0].set_title("input" if row == 0 else "", fontsize=8)
         axes[row, 0].set_ylabel(f"{name}\n{stack.shape[0]}×{stack.shape[1]}", fontsize=8)
         for col in range(max_maps):
@@ -170,9 +170,9 @@ def plot_augmentation(images: np.ndarray, copies: int = 6, settings=None, seed: 
     n = len(images)
     fig, axes = plt.subplots(n, copies + 1, figsize=(1.2 * (copies + 1), 1.25 * n), squeeze=False)
     for row in range(n):
-        axes[row, 0].imshow(images[row].reshape(28, 28), cmap="gray_r")
+        axes[row, 0].imshow(images[row].reshape(28, 28), cmap=DIGIT_CMAP)
         for col in range(copies):
-            axes[row, col + 1].imshow(versions[col, row, ..., 0], cmap="gray_r")
+            axes[row, col + 1].imshow(versions[col, row, ..., 0], cmap=DIGIT_CMAP)
         for ax in axes[row]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -194,9 +194,9 @@ def plot_augmentation_parts(images: np.ndarray, parts: dict, seed: int = 0, save
     n = len(images)
     fig, axes = plt.subplots(n, len(parts) + 1, figsize=(1.35 * (len(parts) + 1), 1.3 * n), squeeze=False)
     for row in range(n):
-        axes[row, 0].imshow(images[row].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+        axes[row, 0].imshow(images[row].reshape(28, 28), cmap=DIGIT_CMAP, vmin=0, vmax=1)
         for col, versions in enumerate(columns.values()):
-            axes[row, col + 1].imshow(versions[row, ..., 0], cmap="gray_r", vmin=0, vmax=1)
+            axes[row, col + 1].imshow(versions[row, ..., 0], cmap=DIGIT_CMAP, vmin=0, vmax=1)
         for ax in axes[row]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -212,7 +212,7 @@ def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = N
     kernel = np.asarray(kernel, dtype="float32")
     result = convolve2d(image, kernel)
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
-    axes[0].imshow(image, cmap="gray_r")
+    axes[0].imshow(image, cmap=DIGIT_CMAP)
     axes[0].set_title("digit 28×28")
     limit = float(np.abs(kernel).max()) or 1.0
     axes[1].imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mnistlab.plots.grid import image_stack, panel_grid, without_channel_axis
+from mnistlab.plots.grid import DIGIT_CMAP, image_stack, panel_grid, without_channel_axis
 from mnistlab.plots.saving import finish_figure
 
 
@@ -27,7 +27,7 @@ def plot_digit_grid(
         raise ValueError(f"got {len(titles)} titles for {len(images)} images")
     fig, axes = panel_grid(len(images), columns, (cell_size, cell_size), extra_height=0.3)
     for index, (ax, image) in enumerate(zip(axes, images, strict=False)):
-        ax.imshow(image, cmap="gray_r")
+        ax.imshow(image, cmap=DIGIT_CMAP)
         if titles is not None:
             ax.set_title(str(titles[index]), fontsize=9)
     if suptitle:
@@ -47,13 +47,13 @@ def plot_pixel_values(image: np.ndarray, title: str = "", save: str | None = Non
         rows, cols = np.arange(image.shape[0]), np.arange(image.shape[1])
     crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1, 1.6]})
-    left.imshow(image, cmap="gray_r")
+    left.imshow(image, cmap=DIGIT_CMAP)
     left.set_title(title or "image")
     left.axis("off")
     sns.heatmap(
         crop,
         ax=right,
-        cmap="gray_r",
+        cmap=DIGIT_CMAP,
         annot=True,
         fmt="d" if np.issubdtype(crop.dtype, np.integer) else ".1f",
         annot_kws={"size": 5},

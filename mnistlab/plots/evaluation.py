@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from mnistlab import evaluation
 from mnistlab.data import NUM_CLASSES
 from mnistlab.evaluation import DIGITS
-from mnistlab.plots.grid import image_stack, panel_grid
+from mnistlab.plots.grid import DIGIT_CMAP, image_stack, panel_grid
 from mnistlab.plots.saving import finish_figure
 
 # --------------------------------------------------------------------------- confusion
@@ -91,7 +91,7 @@ def plot_mistakes(
     fig, axes = panel_grid(len(indices), columns, (1.5, 1.8))
     for ax, i in zip(axes, indices, strict=False):
         predicted = int(proba[i].argmax())
-        ax.imshow(images[i], cmap="gray_r")
+        ax.imshow(images[i], cmap=DIGIT_CMAP)
         ax.set_title(f"#{i}\n{y_true[i]}→{predicted} ({proba[i, predicted]:.2f})", fontsize=8,
                      color="tab:red" if predicted != y_true[i] else "black")
     fig.suptitle(title or "Mistakes: true→predicted (confidence)", fontsize=10)
@@ -106,7 +106,7 @@ def plot_predictions(images, probabilities, y_true=None, n: int = 8, save: str |
                              gridspec_kw={"height_ratios": [1.2, 1]})
     for k, (image, row) in enumerate(zip(images, proba, strict=True)):
         predicted = int(row.argmax())
-        axes[0, k].imshow(image, cmap="gray_r")
+        axes[0, k].imshow(image, cmap=DIGIT_CMAP)
         axes[0, k].axis("off")
         label = f"pred {predicted} ({row[predicted]:.2f})"
         wrong = y_true is not None and int(y_true[k]) != predicted
@@ -205,10 +205,10 @@ def plot_saliency(
         title = f"explains {explained[k]}"
         if y_true is not None:
             title = f"true {int(y_true[k])}, " + title
-        axes[0, k].imshow(flat[k], cmap="gray_r")
+        axes[0, k].imshow(flat[k], cmap=DIGIT_CMAP)
         axes[0, k].set_title(title, fontsize=8)
         axes[1, k].imshow(maps[k], cmap="inferno")
-        axes[2, k].imshow(flat[k], cmap="gray")
+        axes[2, k].imshow(flat[k], cmap=DIGIT_CMAP)
         axes[2, k].imshow(maps[k], cmap="jet", alpha=0.45)
         for row in range(3):
             axes[row, k].axis("off")
@@ -240,9 +240,9 @@ def plot_grad_cam(
             axes[0, k].set_title(title, fontsize=8, color="tab:red" if wrong else "black")
         else:
             axes[0, k].set_title(title, fontsize=8)
-        axes[0, k].imshow(flat[k], cmap="gray_r")
+        axes[0, k].imshow(flat[k], cmap=DIGIT_CMAP)
         for row, heat in ((1, sal[k]), (2, cams[k])):
-            axes[row, k].imshow(flat[k], cmap="gray")
+            axes[row, k].imshow(flat[k], cmap=DIGIT_CMAP)
             axes[row, k].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
         for row in range(3):
             axes[row, k].axis("off")

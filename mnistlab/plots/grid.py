@@ -7,6 +7,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 FLAT_MNIST = 28 * 28  # a dense network's input: one flattened digit per row
+# Digits are drawn as the model sees them, white ink (1.0) on black (0.0), the way MNIST stores them
+# (notebook 01); notebook 07 turns dark-on-light photos into this polarity, so one colour map shows both.
+DIGIT_CMAP = "gray"
 
 
 def without_channel_axis(images) -> np.ndarray:
