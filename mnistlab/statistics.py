@@ -81,7 +81,8 @@ def mcnemar_test(y_true, pred_a, pred_b) -> McNemar:
     y_true, pred_a, pred_b = (np.asarray(a).ravel() for a in (y_true, pred_a, pred_b))
     if not y_true.shape == pred_a.shape == pred_b.shape:
         raise ValueError(
-            f"y_true, pred_a and pred_b must have one entry per example, got {y_true.size}, {pred_a.size}, {pred_b.size}"
+            "y_true, pred_a and pred_b must have one entry per example, "
+            f"got {y_true.size}, {pred_a.size} and {pred_b.size}"
         )
     a_right, b_right = pred_a == y_true, pred_b == y_true
     only_a, only_b = int((a_right & ~b_right).sum()), int((b_right & ~a_right).sum())
