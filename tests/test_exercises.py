@@ -66,7 +66,19 @@ WRONG = [
     (lambda: exercises.check_choice("z", "b", {"a": "one", "b": "two"}, "Ex", hint="h"), "not one of the options"),
     (
         lambda: exercises.check_function(lambda x: x + 1, [((1,), 2), ((2,), 4, "x = 2")], "Ex", hint="h"),
-        "on x = 2 your function returned 3, which is wrong",
+        "on x = 2 your function returned 3, expected 4",
+    ),
+    (
+        lambda: exercises.check_function(
+            lambda x: np.arange(4.0), [((0,), np.array([0.0, 1.0, 2.5, 3.0]))], "Ex", hint="h"
+        ),
+        "1 of 4 values wrong (at index (2,): 2.0, expected 2.5)",
+    ),
+    (
+        lambda: exercises.check_function(
+            lambda x: np.eye(2, dtype="int64"), [((0,), np.eye(2, dtype="float32"))], "Ex", hint="h", check_dtype=True
+        ),
+        "the right values with dtype int64, expected dtype float32",
     ),
     (lambda: exercises.check_function(lambda x: 1 / x, [((0,), 1)], "Ex", hint="h"), "raised ZeroDivisionError"),
     (lambda: exercises.check_function(lambda x: None, [((0,), 1)], "Ex", hint="h"), "returned None"),

@@ -223,11 +223,30 @@ def _same_result(result: object, expected: object) -> bool:
     return bool(result == expected)
 
 
-def _describe_result(result: object) -> str:
-    if isinstance(result, np.ndarray):
-        return f"an array of shape {result.shape} and dtype {result.dtype}"
-    text = repr(result)
+def _short_repr(value: object) -> str:
+    text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe_difference(result: object, expected: object) -> str:
+    """What is wrong with ``result``: its shape, else its first differing value (never just "it is wrong")."""
+    if not isinstance(expected, np.ndarray | list | tuple) or isinstance(expected, str):
+        return f"{_short_repr(result)}, expected {_short_repr(expected)}"
+    result_array, expected_array = np.asarray(result), np.asarray(expected)
+    if result_array.shape != expected_array.shape:
+        return f"an array of shape {result_array.shape}, expected shape {expected_array.shape}"
+    if np.issubdtype(expected_array.dtype, np.number) and np.issubdtype(result_array.dtype, np.number):
+        different = ~np.isclose(result_array, expected_array, rtol=1e-5, atol=1e-6)
+    else:
+        different = result_array != expected_array
+    if not different.any():  # values agree, so the dtype is what differs
+        return f"the right values with dtype {result_array.dtype}, expected dtype {expected_array.dtype}"
+    first = tuple(int(i) for i in np.argwhere(different)[0])
+    where = f"at index {first}" if first else "its value"
+    return (
+        f"{int(different.sum())} of {different.size} values wrong ({where}: "
+        f"{_short_repr(result_array[first].item())}, expected {_short_repr(expected_array[first].item())})"
+    )
 
 
 def check_function(
@@ -236,11 +255,13 @@ def check_function(
     what: str,
     hint: str | None = None,
     compare: Callable[[Any, Any], bool] | None = None,
+    check_dtype: bool = False,
 ) -> bool:
     """Call the learner's ``function`` on each case and compare with the expected result.
 
     A case is ``(args, expected)`` or ``(args, expected, description)``; ``args`` is a tuple. Inputs are
-    copied first, so a function that changes its input in place cannot spoil the next case.
+    copied first, so a function that changes its input in place cannot spoil the next case. With
+    ``check_dtype`` an array result must also have the expected array's dtype (when the exercise asks for one).
     """
     if is_missing(function):
         return not_done(what, hint)
@@ -263,6 +284,8 @@ def check_function(
             same = compare(result, expected)
         except Exception as error:
             return failed(what, f"on {label} the result could not be compared ({describe_error(error)})", hint)
+        if same and check_dtype and isinstance(expected, np.ndarray):
+            same = np.asarray(result).dtype == expected.dtype
         if not same:
-            return failed(what, f"on {label} your function returned {_describe_result(result)}, which is wrong", hint)
+            return failed(what, f"on {label} your function returned {_describe_difference(result, expected)}", hint)
     return passed(what, f"(all {len(cases)} test cases)")
