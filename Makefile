@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mnistlab-installed
 NOTEBOOKS := notebooks
 
-.PHONY: setup lab test lint unit notebooks student-notebooks all-notebooks data student clean
+.PHONY: setup lab test lint unit notebooks student-notebooks all-notebooks data student nbgrader clean
 
 setup: $(STAMP)
 
@@ -57,6 +57,13 @@ test: lint unit all-notebooks
 student: setup
 	rm -rf build/student
 	$(BIN)/python -m mnistlab student --out build/student
+
+# An nbgrader course folder for grading the exercises (README, "For instructors"). It will hold submissions
+# and the gradebook, which `make clean` would delete: give it a folder of its own, NBGRADER_COURSE=~/courses/mnistlab.
+NBGRADER_COURSE ?= build/nbgrader
+
+nbgrader: setup
+	$(BIN)/python -m mnistlab nbgrader --out $(NBGRADER_COURSE)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -76,6 +76,14 @@ def fit_and_score(
     Times are wall-clock seconds on this machine (they depend on its load); the size is
     the pickled fitted model.
     """
+    model, result, _ = fit_score_predict(name, x_train, y_train, x_test, y_test, seed=seed, n_jobs=n_jobs)
+    return model, result
+
+
+def fit_score_predict(
+    name: str, x_train, y_train, x_test, y_test, seed: int = config.SEED, n_jobs: int | None = None
+) -> tuple[object, BaselineResult, np.ndarray]:
+    """:func:`fit_and_score` that also returns the predicted test labels (for McNemar's test)."""
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise ValueError(
             f"images and labels differ in length (train {len(x_train)} vs {len(y_train)}, "
@@ -98,7 +106,7 @@ def fit_and_score(
         predict_seconds=predict_seconds,
         size_bytes=model_size_bytes(model),
     )
-    return model, result
+    return model, result, np.asarray(predicted)
 
 
 def train_sizes(budget: config.Budget | None = None) -> dict[str, int | None]:
@@ -123,12 +131,15 @@ def run_baselines(
     seed: int = config.SEED,
     n_jobs: int | None = None,
     verbose: bool = False,
+    predictions: dict | None = None,
 ) -> pd.DataFrame:
     """Train and score each baseline under ``budget``; the comparison table as a DataFrame.
 
     ``arrays`` is ``load_mnist()``'s result (loaded if omitted). Training subsets are
     class-balanced (:func:`mnistlab.data.stratified_subset`); ``test_size`` None uses all
-    10,000 test digits, otherwise a balanced subset of that size.
+    10,000 test digits, otherwise a balanced subset of that size (the same one
+    ``data.stratified_subset(x_test, y_test, test_size, seed=seed)`` gives). Pass a dict as
+    ``predictions`` to get each model's predicted test labels in it, keyed by the table's name.
     """
     names = list(names or BASELINES)
     unknown = [name for name in names if name not in BASELINES]
@@ -140,21 +151,33 @@ def run_baselines(
     rows = []
     for name in names:
         x, y = data.stratified_subset(x_train, y_train, sizes[name], seed=seed)
-        _, result = fit_and_score(name, x, y, x_test, y_test, seed=seed, n_jobs=n_jobs)
+        _, result, predicted = fit_score_predict(name, x, y, x_test, y_test, seed=seed, n_jobs=n_jobs)
+        if predictions is not None:
+            predictions[result.model] = predicted
         if verbose:
             print(f"{result.model}: accuracy {result.accuracy:.4f}, fit {result.train_seconds:.1f} s", flush=True)
         rows.append(asdict(result))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def accuracy_ci_text(accuracy: float, test_size: int, confidence: float = 0.95) -> str:
+    """The Wilson interval of an accuracy measured on ``test_size`` digits, in %, e.g. ``"97.07–97.40"``."""
+    from mnistlab import statistics
+
+    low, high = statistics.wilson_interval(round(accuracy * test_size), test_size, confidence)
+    return f"{100 * low:.2f}–{100 * high:.2f}"
+
+
 def format_table(table: pd.DataFrame) -> str:
-    """The comparison table as aligned text: accuracy in %, times in s, size in MB."""
+    """The comparison table as aligned text: accuracy in % with its 95 % Wilson interval, times in s, size in MB."""
     shown = pd.DataFrame(
         {
             "model": table["model"],
             "train digits": table["train_size"].map("{:,}".format),
             "test digits": table["test_size"].map("{:,}".format),
             "accuracy %": (100 * table["accuracy"]).map("{:.2f}".format),
+            "95 % CI": [accuracy_ci_text(a, int(n))
+                        for a, n in zip(table["accuracy"], table["test_size"], strict=True)],
             "train s": table["train_seconds"].map("{:.1f}".format),
             "predict s": table["predict_seconds"].map("{:.2f}".format),
             "size MB": (table["size_bytes"] / 1e6).map("{:.2f}".format),

@@ -265,6 +265,97 @@ def stratified_subset(
     return kept_x, kept_y
 
 
+# --------------------------------------------------------------------------- transformed digits
+# Used by notebook 01 (the slant of the digits) and 02 (what a dense net and a CNN assume about pixels).
+
+
+def shift_images(images: np.ndarray, rows, columns) -> np.ndarray:
+    """Each image moved by whole pixels, ``rows`` down and ``columns`` right (negative: up, left).
+
+    ``rows`` and ``columns`` are one number for every image or one per image. The ink that leaves
+    the frame is lost and the border that opens is filled with background (0), never wrapped
+    around the way ``np.roll`` would.
+    """
+    images = np.asarray(images)
+    if images.ndim < 3:
+        raise ValueError(f"expected a stack of images (N, H, W[, C]), got shape {images.shape}")
+    count, height, width = images.shape[:3]
+    rows = np.broadcast_to(np.asarray(rows, dtype=int), (count,))
+    columns = np.broadcast_to(np.asarray(columns, dtype=int), (count,))
+    if np.abs(rows).max(initial=0) >= height or np.abs(columns).max(initial=0) >= width:
+        raise ValueError(f"shifts must be smaller than the image ({height}×{width}), got up to "
+                         f"{np.abs(rows).max()} rows and {np.abs(columns).max()} columns")
+    shifted = np.zeros_like(images)
+    for (down, right) in {(int(r), int(c)) for r, c in zip(rows, columns, strict=True)}:
+        which = (rows == down) & (columns == right)
+        source = images[which][:, max(-down, 0) : height - max(down, 0), max(-right, 0) : width - max(right, 0)]
+        shifted_part = shifted[which]
+        shifted_part[:, max(down, 0) : height - max(-down, 0), max(right, 0) : width - max(-right, 0)] = source
+        shifted[which] = shifted_part
+    return shifted
+
+
+def random_shifts(count: int, distance: int, seed: int = config.SEED) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` random (rows, columns) shifts, each a move of exactly ``distance`` pixels along a row, a column
+    or a diagonal (one of the eight directions, drawn at random), for :func:`shift_images`."""
+    directions = np.array([(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0)])
+    picked = directions[np.random.default_rng(seed).integers(0, len(directions), size=count)] * distance
+    return picked[:, 0], picked[:, 1]
+
+
+def fixed_pixel_permutation(seed: int = config.SEED, pixels: int = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]) -> np.ndarray:
+    """One random order of the ``pixels`` positions, the same for every call with the same seed."""
+    return np.random.default_rng(seed).permutation(pixels)
+
+
+def permute_pixels(images: np.ndarray, permutation: np.ndarray) -> np.ndarray:
+    """Every image with its pixels scattered by the same ``permutation``; the shape stays as it was.
+
+    Nothing is lost (``np.argsort(permutation)`` puts every pixel back), but neighbouring pixels are no
+    longer neighbours: the picture becomes noise to the eye and to a convolution, not to a dense layer.
+    """
+    images = np.asarray(images)
+    permutation = np.asarray(permutation)
+    flat = images.reshape(len(images), -1)
+    if sorted(permutation.tolist()) != list(range(flat.shape[1])):
+        raise ValueError(f"permutation must hold each of the {flat.shape[1]} pixel positions once")
+    return flat[:, permutation].reshape(images.shape)
+
+
+_SLANT_CHUNK = 5_000
+
+
+def slant_angles(images: np.ndarray) -> np.ndarray:
+    """The slant of each digit in degrees, from its second-order image moments (positive: leaning right, like /).
+
+    Each pixel is weighted by its ink. With the central moments ``mu11`` (row × column) and
+    ``mu02`` (rows squared), a digit's ink lies on average along a line whose column moves
+    ``-mu11 / mu02`` pixels per row (rows count downwards, so a top leaning right gives a
+    negative ``mu11``); the slant is the angle of that line from the vertical,
+    ``atan(-mu11 / mu02)``. This is the shear that deskewing undoes.
+    """
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"expected a stack of 2-D images (N, H, W), got shape {images.shape}")
+    if len(images) > _SLANT_CHUNK:  # in chunks, so that 60,000 digits never need gigabytes of float64 at once
+        return np.concatenate([slant_angles(images[i : i + _SLANT_CHUNK]) for i in range(0, len(images), _SLANT_CHUNK)])
+    images = images.astype(np.float64)
+    ink = images.sum(axis=(1, 2))
+    if np.any(ink <= 0):
+        raise ValueError("every image needs some ink (a blank image has no slant)")
+    rows = np.arange(images.shape[1], dtype=np.float64)[None, :, None]
+    columns = np.arange(images.shape[2], dtype=np.float64)[None, None, :]
+    row_mean = (images * rows).sum(axis=(1, 2)) / ink
+    column_mean = (images * columns).sum(axis=(1, 2)) / ink
+    row_offset = rows - row_mean[:, None, None]
+    column_offset = columns - column_mean[:, None, None]
+    mu11 = (images * row_offset * column_offset).sum(axis=(1, 2))
+    mu02 = (images * row_offset**2).sum(axis=(1, 2))
+    return np.degrees(np.arctan(-mu11 / mu02))
+
+
 # The old spelling `python -m mnistlab.data` keeps working and points to the command that replaced it.
 # (This block runs only when the file is executed as __main__, a different module object from
 # mnistlab.data, so importing the CLI here closes no import cycle.)

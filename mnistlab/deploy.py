@@ -271,7 +271,7 @@ def load_predictor(path: str | os.PathLike | None = None) -> inference.Predictor
         if not path.is_file():
             raise training.ModelFileError(
                 f"No trained default model at {path}. Train it first with: python -m mnistlab train"
-                f"{' --fast' if config.fast_mode() else ''} (or run notebook 03), or pass --model PATH."
+                f"{' --fast' if config.fast_mode() else ''} (or run notebook 04), or pass --model PATH."
             )
     return inference.Predictor(inference.load_model(Path(path).expanduser()))
 
@@ -334,3 +334,58 @@ def quantised_weights(source: str | os.PathLike | bytes) -> list[QuantisedTensor
         found.append(QuantisedTensor(detail["name"], values, np.asarray(params["scales"]),
                                      np.asarray(params["zero_points"]), int(params.get("quantized_dimension", 0))))
     return sorted(found, key=lambda tensor: tensor.values.size, reverse=True)
+
+
+def _tensor_role(detail: dict, input_index: int, output_index: int, batch: int) -> str:
+    """What a tensor is for, from what the interpreter reports (no private API): see :func:`quantisation_table`."""
+    scales = detail["quantization_parameters"]["scales"]
+    if detail["index"] == input_index:
+        return "input"
+    if detail["index"] == output_index:
+        return "output"
+    if len(scales) == 0:
+        return "not quantised"  # shapes and indices the graph uses (int32, no scale)
+    if detail["dtype"] == np.int32:
+        return "bias"  # int32: a sum of many int8 x int8 products needs the range
+    if len(scales) > 1:
+        return "weights"  # one scale per output channel: only constant kernels are quantised this way
+    shape = tuple(int(size) for size in detail["shape"])
+    return "activation" if len(shape) >= 2 and shape[0] == batch else "constant"
+
+
+def quantisation_table(source: str | os.PathLike | bytes):
+    """Every tensor of a TFLite file with its dtype and quantisation, as the LiteRT interpreter reports it.
+
+    A DataFrame, one row per tensor (``get_tensor_details()``): ``tensor`` (name), ``role``, ``dtype``,
+    ``shape``, ``scales`` (how many: one per output channel for per-channel weights), ``scale`` and
+    ``zero point`` (the first ones), and ``all scales`` / ``all zero points`` (arrays). An integer ``q`` of
+    a quantised tensor stands for the real number ``scale * (q - zero_point)``.
+
+    ``role`` is read from what the interpreter reports: ``input`` / ``output`` (the model's own),
+    ``bias`` (int32), ``weights`` (int8 with one scale per channel), ``activation`` (one scale, and
+    the batch axis first), ``constant`` (other quantised constants, such as an unfolded batch
+    normalisation's factors) and ``not quantised`` (int32 shapes and indices).
+    """
+    import pandas as pd
+
+    interpreter, _ = _interpreter(source, threads=1)
+    model_input, model_output = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    batch = int(model_input["shape"][0])
+    rows = []
+    for detail in interpreter.get_tensor_details():
+        params = detail["quantization_parameters"]
+        scales, zero_points = np.asarray(params["scales"]), np.asarray(params["zero_points"])
+        rows.append({
+            "tensor": detail["name"],
+            "role": _tensor_role(detail, model_input["index"], model_output["index"], batch),
+            "dtype": np.dtype(detail["dtype"]).name,
+            "shape": tuple(int(size) for size in detail["shape"]),
+            "scales": len(scales),
+            "scale": float(scales[0]) if len(scales) else np.nan,
+            "zero point": int(zero_points[0]) if len(zero_points) else np.nan,
+            "all scales": scales,
+            "all zero points": zero_points,
+        })
+    table = pd.DataFrame(rows).rename_axis("index")
+    table["zero point"] = table["zero point"].astype("Int64")  # integers, empty where not quantised
+    return table

@@ -476,22 +476,24 @@ def _scaled_per_image(maps: np.ndarray) -> np.ndarray:
 
 
 def saliency(model, images, digits=None) -> tuple[np.ndarray, np.ndarray]:
-    """Vanilla gradient saliency: ``|d probability[digit] / d pixel|``, scaled to [0, 1] per image.
+    """Vanilla gradient saliency: ``|d score[digit] / d pixel|``, scaled to [0, 1] per image.
 
+    The score is the class score *before* the softmax (the logit, see :func:`score_function`), as
+    in Simonyan et al. (2014): a confident softmax saturates, so the gradient of a probability
+    near 1 is near 0 and mostly measures how sure the model already is, not which pixels matter.
     ``images`` are what the model takes (e.g. ``to_cnn_input(x)``, shape (N, 28, 28, 1)).
     The digit explained is the predicted one unless ``digits`` gives one per image.
-    Returns ``(maps, digits)`` with maps of shape (N, 28, 28). This is the plain input
-    gradient (Simonyan et al., 2013), not Grad-CAM: it is noisy but needs no conv layer.
+    Returns ``(maps, digits)`` with maps of shape (N, 28, 28). It is noisy but needs no conv layer.
     """
     import tensorflow as tf
 
     x = tf.convert_to_tensor(np.asarray(images, dtype="float32"))
     if x.shape[0] == 0:
         raise ValueError("images is empty: pass at least one image to explain.")
+    scores = score_function(model)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        proba = model(x, training=False)
-        chosen, score = _explained_scores(proba, digits)
+        chosen, score = _explained_scores(scores(x), digits)
     grads = np.abs(tape.gradient(score, x).numpy())
     maps = grads.reshape(grads.shape[0], grads.shape[1], grads.shape[2], -1).max(axis=-1)
     return _scaled_per_image(maps), chosen.numpy()
@@ -512,7 +514,7 @@ def conv_layers(model) -> list[str]:
 # The smallest feature map Grad-CAM reads by default. A 3×3 map locates little, and behind Flatten + Dense its
 # channel-mean weights often leave no positive evidence at all: measured on 2,000 test digits with the full-mode
 # default model, Grad-CAM on the 3×3 block3 map was empty for 1,041 of them, on the 5×5 block2 map for 1
-# (fast-mode model: 197 and 111); notebook 05 §9 measures it again.
+# (fast-mode model: 197 and 111); notebook 06 §2 measures it again.
 MIN_GRAD_CAM_GRID = 5
 
 
@@ -564,8 +566,17 @@ def _softmax_dense(layer) -> bool:
     return isinstance(layer, keras.layers.Dense) and layer.activation is keras.activations.softmax
 
 
+def _softmax_layer(layer) -> bool:
+    """A layer that only applies a softmax (``Softmax()`` or ``Activation("softmax")``)."""
+    import keras
+
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    return isinstance(layer, keras.layers.Activation) and layer.activation is keras.activations.softmax
+
+
 def _logits(dense):
-    """``dense`` without its softmax: the class scores Grad-CAM differentiates."""
+    """``dense`` without its softmax: its kernel and bias applied to its input, the class scores."""
     import keras
 
     def scores(features):
@@ -575,31 +586,59 @@ def _logits(dense):
     return scores
 
 
-def _explainer(model, layer_name: str):
-    """``(sub_model, to_scores)``: the sub-model maps images to ``[feature map, input of the last layer]``.
+def _explainer(model, layer_name: str | None = None):
+    """``(sub_model, to_scores)``: the sub-model maps images to the head's input (``[feature map, head input]``
+    with ``layer_name``); ``to_scores`` turns the head's input into the class scores.
 
-    Grad-CAM differentiates the class score, not its probability (Selvaraju et al., 2017): a
-    confident softmax saturates, and the gradient of a probability of 1.0 is exactly zero. So a
-    final softmax ``Dense`` is re-applied without its softmax (``to_scores``); any other last
-    layer's output is used as it is. A ``Sequential`` model is re-chained on a fresh input,
-    because a loaded one has each layer called several times and ``layer.output`` may belong
-    to another of those calls.
+    Saliency and Grad-CAM differentiate the class score, not its probability (Simonyan et al.,
+    2014; Selvaraju et al., 2017): a confident softmax saturates, and the gradient of a
+    probability of 1.0 is exactly zero. So a final softmax ``Dense`` is re-applied without its
+    softmax (``to_scores`` uses its kernel and bias), a final ``Softmax``/``Activation("softmax")``
+    layer is dropped, and any other last layer's output is used as it is.
+    A ``Sequential`` model is re-chained on a fresh input, because a loaded one has each layer
+    called several times and ``layer.output`` may belong to another of those calls.
     """
     import keras
 
     last = model.layers[-1]
     head_is_softmax = _softmax_dense(last)
+    drop_last = head_is_softmax or _softmax_layer(last)
     to_scores = _logits(last) if head_is_softmax else (lambda scores: scores)
     if isinstance(model, keras.Sequential):
         inputs = keras.Input(shape=model.inputs[0].shape[1:])
         x, feature_map = inputs, None
-        for layer in model.layers[:-1] if head_is_softmax else model.layers:
+        for layer in model.layers[:-1] if drop_last else model.layers:
             x = layer(x)
             if layer.name == layer_name:
                 feature_map = x
-        return keras.Model(inputs, [feature_map, x]), to_scores
-    head_input = last.input if head_is_softmax else model.outputs[0]
-    return keras.Model(model.inputs, [model.get_layer(layer_name).output, head_input]), to_scores
+    else:
+        inputs = model.inputs
+        x = last.input if drop_last else model.outputs[0]
+        feature_map = model.get_layer(layer_name).output if layer_name else None
+    return keras.Model(inputs, x if layer_name is None else [feature_map, x]), to_scores
+
+
+def score_function(model):
+    """A function ``images -> class scores`` (the logits before the softmax, a tensor of shape (N, 10)).
+
+    It is differentiable, so ``tf.GradientTape`` can take its gradient (notebook 06 does). A final
+    softmax ``Dense`` is applied with its kernel and bias only, so this also works on a model
+    loaded from a file; see :func:`_explainer`.
+    """
+    head, to_scores = _explainer(model)
+
+    def scores(images):
+        return to_scores(head(images, training=False))
+
+    return scores
+
+
+def class_scores(model, images) -> np.ndarray:
+    """The model's class scores before the softmax (the *logits*), as a NumPy array of shape (N, 10).
+
+    ``softmax(class_scores(model, x))`` equals ``model.predict(x)``.
+    """
+    return np.asarray(score_function(model)(np.asarray(images, dtype="float32")))
 
 
 def grad_cam(model, images, digits=None, layer_name: str | None = None) -> tuple[np.ndarray, np.ndarray]:

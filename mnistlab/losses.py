@@ -1,4 +1,4 @@
-"""Why softmax goes with cross-entropy and not MSE: gradients at the true logit, and a short training race."""
+"""Why softmax goes with cross-entropy, not MSE: gradients at the true logit, a fair race at each one's best rate."""
 
 from __future__ import annotations
 
@@ -53,43 +53,41 @@ def true_logit_gradients(true_logits: np.ndarray, wrong_logit: float = 4.0) -> p
     return frame
 
 
-def loss_race(
-    split: training.Split,
-    train_size: int,
-    epochs: int,
-    batch_size: int = 64,
-    learning_rate: float = 0.1,
-    seed: int = config.SEED,
-) -> pd.DataFrame:
-    """Validation accuracy per epoch of the dense baseline trained with cross-entropy and with MSE.
+# The same grid for both losses, wide enough for each to find its own best rate: Keras' MSE is the mean over
+# the 10 outputs, so at one rate its push on the logits is about 10 times weaker than cross-entropy's.
+RATES = (0.1, 0.3, 1.0, 3.0)
+RACE_BUDGETS = {
+    "fast": training.RaceBudget(train_size=2_000, epochs=2, batch_size=64, val_size=1_000,
+                                rates={"cross-entropy": RATES, "MSE": RATES}),
+    "full": training.RaceBudget(train_size=6_000, epochs=5, batch_size=64, val_size=None,
+                                rates={"cross-entropy": RATES, "MSE": RATES}),
+}
 
-    Both runs start from the same weights and take the same plain-SGD steps on the same
-    ``train_size`` digits (a class-balanced subset of ``split``'s training set); only the
-    loss differs. Returns one column per loss, indexed by epoch (1, 2, …).
-    """
+
+def race_budget(plan: config.Budget | None = None) -> training.RaceBudget:
+    """The loss race's :class:`~mnistlab.training.RaceBudget` for ``plan`` (default: the current mode)."""
+    return RACE_BUDGETS[(plan or config.budget()).name]
+
+
+def contestants() -> dict[str, training.Contestant]:
+    """Cross-entropy and MSE, both on one-hot targets and trained by plain SGD, so only the loss differs."""
     import keras
 
-    from mnistlab import models
-
-    x, y = data.stratified_subset(split.x_train, split.y_train, train_size, seed=seed)
-    config.set_seed(seed)
-    start = models.build_dense()
-    # Both on one-hot targets, so the only difference is the loss.
-    runs = {
-        "cross-entropy": keras.losses.CategoricalCrossentropy(),
-        "MSE": keras.losses.MeanSquaredError(),
+    return {
+        "cross-entropy": training.Contestant(
+            keras.optimizers.SGD, keras.losses.CategoricalCrossentropy(), one_hot=True
+        ),
+        "MSE": training.Contestant(keras.optimizers.SGD, keras.losses.MeanSquaredError(), one_hot=True),
     }
-    y_fit, y_val = data.one_hot(y), data.one_hot(split.y_val)
-    curves = {}
-    for name, loss in runs.items():
-        model = training.twin(start)
-        accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
-        # jit_compile off: compiling with XLA takes longer than these few hundred steps save.
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate), loss=loss, metrics=[accuracy], jit_compile=False
-        )
-        history = model.fit(
-            x, y_fit, batch_size=batch_size, epochs=epochs, validation_data=(split.x_val, y_val), verbose=0
-        )
-        curves[name] = history.history["val_accuracy"]
-    return pd.DataFrame(curves, index=pd.RangeIndex(1, epochs + 1, name="epoch"))
+
+
+def loss_sweep(
+    split: training.Split, budget: training.RaceBudget | None = None, seed: int = config.SEED
+) -> pd.DataFrame:
+    """The dense baseline trained with cross-entropy and with MSE at every rate of ``budget`` (:func:`race_budget`).
+
+    Same starting weights, digits, order, epochs and plain-SGD optimizer for every run
+    (:func:`mnistlab.training.rate_sweep`): one row per run and epoch. Pick each loss's best
+    rate with :func:`mnistlab.training.best_rates` and race them with :func:`~mnistlab.training.race_curves`.
+    """
+    return training.rate_sweep(split, contestants(), budget or race_budget(), seed=seed)

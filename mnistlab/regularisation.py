@@ -41,7 +41,7 @@ class ComparisonBudget:
     val_size: int | None  # None: the whole validation set
 
 
-# Fast mode must stay a few seconds per variant (notebook 03 trains five of them).
+# Fast mode must stay a few seconds per variant (notebook 04 trains five of them, then the stroke pair).
 COMPARISON_BUDGETS = {
     "fast": ComparisonBudget(train_size=1_500, epochs=4, val_size=1_000),
     "full": ComparisonBudget(train_size=6_000, epochs=6, val_size=None),

@@ -89,3 +89,31 @@ def mcnemar_test(y_true, pred_a, pred_b) -> McNemar:
     disagreements = only_a + only_b
     p_value = 1.0 if disagreements == 0 else float(stats.binomtest(only_a, disagreements, 0.5).pvalue)
     return McNemar(only_a, only_b, p_value)
+
+
+def compare_to(y_true, predictions: dict, reference: str, confidence: float = 0.95):
+    """Each model's accuracy with its interval, and McNemar's test against the ``reference`` model.
+
+    ``predictions`` maps a model's name to its predicted labels on the same examples ``y_true``
+    (McNemar pairs the answers, so they must be the same digits in the same order). One row per
+    model: ``model``, ``accuracy``, ``low``, ``high``, ``only_reference_right``, ``only_model_right``
+    and ``p_value`` (missing for the reference itself), most accurate first.
+    """
+    import pandas as pd
+
+    if reference not in predictions:
+        raise ValueError(f"reference {reference!r} is not one of the models: {', '.join(map(str, predictions))}")
+    rows = []
+    for name, predicted in predictions.items():
+        acc = accuracy_interval(y_true, predicted, confidence)
+        if name == reference:
+            test = (np.nan, np.nan, np.nan)
+        else:
+            result = mcnemar_test(y_true, predictions[reference], predicted)
+            test = (result.only_a_right, result.only_b_right, result.p_value)
+        rows.append((name, acc.value, acc.low, acc.high, *test))
+    columns = ["model", "accuracy", "low", "high", "only_reference_right", "only_model_right", "p_value"]
+    table = pd.DataFrame(rows, columns=columns).sort_values("accuracy", ascending=False, kind="stable")
+    # counts as integers, <NA> for the reference itself
+    table = table.astype({"only_reference_right": "Int64", "only_model_right": "Int64"})
+    return table.reset_index(drop=True)

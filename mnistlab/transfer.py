@@ -105,8 +105,10 @@ def compare_with_scratch(pretrained, x_pool, y_pool, x_test, y_test, per_class=(
 
     For each labelling budget in ``per_class`` both learn from the same few labelled digits drawn
     from the pool. Returns one row per (budget, method): ``per_class``, ``labels``, ``method``
-    (``"transfer (frozen base)"`` or ``"from scratch"``), ``accuracy`` and ``seconds``.
+    (``"transfer (frozen base)"`` or ``"from scratch"``), ``accuracy``, ``low`` and ``high`` (its 95 %
+    Wilson interval on the ``len(y_test)`` test digits) and ``seconds``.
     """
+    from mnistlab import statistics
     from mnistlab.crossval import train_and_score
 
     rows = []
@@ -118,5 +120,6 @@ def compare_with_scratch(pretrained, x_pool, y_pool, x_test, y_test, per_class=(
         }
         for method, build in builders.items():
             accuracy, seconds = train_and_score(build, x_few, y_few, x_test, y_test, epochs, batch_size, seed)
-            rows.append((n, len(y_few), method, accuracy, seconds))
-    return pd.DataFrame(rows, columns=["per_class", "labels", "method", "accuracy", "seconds"])
+            low, high = statistics.wilson_interval(round(accuracy * len(y_test)), len(y_test))
+            rows.append((n, len(y_few), method, accuracy, low, high, seconds))
+    return pd.DataFrame(rows, columns=["per_class", "labels", "method", "accuracy", "low", "high", "seconds"])

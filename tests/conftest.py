@@ -23,6 +23,13 @@ def mnist_small(mnist_arrays):
     return (np.ascontiguousarray(x_tr), y_tr), (np.ascontiguousarray(x_te), y_te)
 
 
+@pytest.fixture(scope="session")
+def test_pictures(mnist_small):
+    """40 raw MNIST test digits (uint8, 28x28): unseen inputs for the image self-checks."""
+    _, (x_test, _) = mnist_small
+    return x_test[:40]
+
+
 @pytest.fixture
 def course_home(tmp_path, monkeypatch):
     """An empty course folder in fast mode: models and figures written by a test land here."""

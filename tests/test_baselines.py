@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistlab import baselines, cli, config
+from mnistlab import baselines, cli, config, data
 
 
 def test_make_baseline_builds_the_documented_models():
@@ -120,3 +120,16 @@ def test_baselines_command_can_save_csv(tmp_path):
     assert cli.main(["baselines", "--fast", "--only", "knn", "--test-size", "100", "--csv", str(path)]) == 0
     saved = pd.read_csv(path)
     assert saved["model"].tolist() == [baselines.BASELINES["knn"]]
+
+
+def test_run_baselines_hands_back_the_predictions_and_the_table_prints_a_wilson_interval(mnist_small):
+    tiny = dataclasses.replace(config.FAST, baseline_train_size=300, svm_train_size=200)
+    predictions = {}
+    table = baselines.run_baselines(["knn"], budget=tiny, arrays=mnist_small, test_size=100, predictions=predictions)
+    (_, _), (x_test, y_test) = mnist_small
+    _, y_used = data.stratified_subset(x_test, y_test, 100, seed=config.SEED)
+    assert list(predictions) == [baselines.BASELINES["knn"]]
+    predicted = predictions[baselines.BASELINES["knn"]]
+    assert np.mean(predicted == y_used) == pytest.approx(table["accuracy"].iloc[0])
+    assert baselines.accuracy_ci_text(0.996, 10_000) == "99.46–99.71"
+    assert "95 % CI" in baselines.format_table(table)

@@ -23,6 +23,7 @@ def test_int8_export_next_to_the_model(model_path, capsys):
     assert code == 0 and written.is_file()
     assert f"saved: {written}" in out and "test accuracy on 10,000 MNIST test digits" in out
     assert " points); a different answer on " in out
+    assert "% CI " in out and "exact McNemar p = " in out  # the interval and the paired test beside the numbers
     assert f"python -m mnistlab serve --model {written}" in out
     assert deploy.LiteRTPredictor(written).input_dtype == np.uint8
 

@@ -159,3 +159,52 @@ def test_conversion_keeps_the_converters_native_log_off_the_screen(model, tmp_pa
     deploy.export_tflite(model, tmp_path / "quiet.tflite")
     out, err = capfd.readouterr()
     assert "SavedModel" not in err and "W0000" not in err and "SavedModel" not in out
+
+
+def test_quantisation_table_reads_dtypes_scales_and_zero_points(int8_file, float_file):
+    table = deploy.quantisation_table(int8_file)
+    by_role = table.groupby("role")
+    model_input, model_output = by_role.get_group("input").iloc[0], by_role.get_group("output").iloc[0]
+    assert (model_input["dtype"], model_input["zero point"]) == ("uint8", 0)
+    assert model_input["scale"] == pytest.approx(1 / 255)
+    assert (model_output["dtype"], model_output["zero point"]) == ("uint8", 0)
+    assert model_output["scale"] == pytest.approx(1 / 256)
+    conv = by_role.get_group("weights").query("shape.str.len() == 4").iloc[0]
+    assert conv["dtype"] == "int8" and conv["scales"] == 8 and not conv["all zero points"].any()  # symmetric
+    bias = by_role.get_group("bias").query("scales == 8").iloc[0]
+    assert bias["dtype"] == "int32" and not bias["all zero points"].any()
+    conv_input = table[table["shape"] == (1, 28, 28, 1)].query("dtype == 'int8'").iloc[0]  # after the quantize op
+    np.testing.assert_allclose(bias["all scales"], conv_input["scale"] * conv["all scales"], rtol=1e-5)
+    activations = by_role.get_group("activation")
+    assert set(activations["dtype"]) == {"int8"} and (activations["zero point"] != 0).any()
+    assert set(deploy.quantisation_table(float_file)["role"]) <= {"input", "output", "not quantised"}
+
+
+def test_int8_export_check_looks_at_the_calibration_digits(int8_file, model, mnist_small, tiny_split, tmp_path,
+                                                           capsys):
+    from mnistlab.exercises.deployment_checks import check_int8_export
+
+    (x_train, _), (x_test, _) = mnist_small
+    images, labels = tiny_split.x_test, tiny_split.y_test
+
+    def export(name, calibration):
+        return deploy.export_tflite(model, tmp_path / name, int8=True, representative=calibration)
+
+    def verdict(path, calibration):
+        return check_int8_export(path, images, labels, 0.0, "ex", default_export=int8_file,
+                                 calibration=calibration, model=model, test_digits=x_test)
+
+    prepared = tiny_split.x_train[:50]  # training digits through data.to_cnn_input (float32)
+    by_hand = x_train[300:350, ..., np.newaxis] / 255.0  # other training digits, scaled by hand (float64)
+    assert verdict(export("prepared.tflite", prepared), prepared)
+    assert verdict(export("by-hand.tflite", by_hand), by_hand)
+    assert capsys.readouterr().out.count("calibrated on 50 training digits") == 2
+    test_digits = tiny_split.x_test[:50]
+    assert not verdict(export("on-test.tflite", test_digits), test_digits)
+    assert "calibrated on test digits: 50 of your 50" in capsys.readouterr().out
+    assert not verdict(export("other.tflite", tiny_split.x_val[:50]), prepared)  # exported from other digits
+    assert "not the int8 export of the model calibrated on `calibration`" in capsys.readouterr().out
+    assert not verdict(int8_file, x_train[:50, ..., np.newaxis].astype(np.float32))  # 0..255
+    assert "pixels go up to 255" in capsys.readouterr().out
+    assert not verdict(int8_file, ...)
+    assert "not done yet" in capsys.readouterr().out

@@ -450,3 +450,75 @@ def test_grad_cam_errors_say_what_to_do():
         evaluation.grad_cam(bar_detector_model(), np.zeros((0, 28, 28, 1)))
     with pytest.raises(ValueError, match="one per image"):
         evaluation.grad_cam(bar_detector_model(), np.zeros((2, 28, 28, 1)), digits=[1])
+
+
+# ---------------------------------------------------------------- the class score (logit) both methods explain
+
+
+def small_softmax_cnn(seed: int = 3):
+    """A random tiny CNN ending in Dense(10, softmax), and the same network with a linear last layer."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    stack = [keras.layers.Conv2D(4, 3, activation="relu", name="conv"), keras.layers.MaxPooling2D(2),
+             keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax", name="probabilities")]
+    model = keras.Sequential([keras.Input((12, 12, 1)), *stack])
+    linear = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                               keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(10)])
+    linear.set_weights(model.get_weights())
+    return model, linear
+
+
+def test_class_scores_are_the_logits_before_the_softmax(tmp_path):
+    import keras
+
+    model, linear = small_softmax_cnn()
+    x = np.random.default_rng(0).random((5, 12, 12, 1)).astype("float32")
+    logits = evaluation.class_scores(model, x)
+    np.testing.assert_allclose(logits, linear.predict(x, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(keras.ops.softmax(logits).numpy(), model.predict(x, verbose=0), atol=1e-6)
+    model.save(tmp_path / "m.keras")  # a reloaded model has its layers called more than once
+    np.testing.assert_allclose(evaluation.class_scores(keras.models.load_model(tmp_path / "m.keras"), x), logits,
+                               atol=1e-5)
+
+
+def test_saliency_is_the_gradient_of_the_logit_not_of_the_probability():
+    import tensorflow as tf
+
+    model, linear = small_softmax_cnn()
+    x = tf.convert_to_tensor(np.random.default_rng(1).random((3, 12, 12, 1)).astype("float32"))
+    digits = np.array([2, 5, 7])
+
+    def gradient(network):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = tf.gather(network(x), digits, axis=1, batch_dims=1)
+        grads = np.abs(tape.gradient(score, x).numpy())[..., 0]
+        return grads / grads.reshape(3, -1).max(axis=1).reshape(3, 1, 1)
+
+    maps, _ = evaluation.saliency(model, x.numpy(), digits=digits)
+    np.testing.assert_allclose(maps, gradient(linear), atol=1e-5)  # the logit's gradient ...
+    assert np.abs(maps - gradient(model)).max() > 0.01  # ... which is not the probability's
+
+
+def test_saliency_still_has_a_map_when_the_softmax_saturates(one_pixel_model):
+    import keras
+
+    saturated = keras.models.clone_model(one_pixel_model)
+    weights = np.zeros((784, 10), dtype="float32")
+    weights[5 * 28 + 7, 3] = 5_000.0
+    saturated.layers[-1].set_weights([weights, np.zeros(10, dtype="float32")])
+    x = np.zeros((1, 28, 28, 1), dtype="float32")
+    x[0, 5, 7] = 1.0
+    assert float(saturated(x)[0, 3]) == 1.0  # the probability's gradient is exactly 0 here
+    maps, _ = evaluation.saliency(saturated, x, digits=[3])
+    assert maps[0, 5, 7] == pytest.approx(1.0)
+
+
+def test_a_separate_softmax_layer_is_dropped_for_the_scores():
+    import keras
+
+    model, linear = small_softmax_cnn()
+    with_layer = keras.Sequential([keras.Input((12, 12, 1)), *linear.layers, keras.layers.Softmax()])
+    x = np.random.default_rng(2).random((2, 12, 12, 1)).astype("float32")
+    np.testing.assert_allclose(evaluation.class_scores(with_layer, x), linear.predict(x, verbose=0), atol=1e-5)

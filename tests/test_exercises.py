@@ -80,6 +80,16 @@ WRONG = [
         ),
         "the right values with dtype int64, expected dtype float32",
     ),
+    (
+        lambda: exercises.check_function(
+            lambda x: (np.arange(2), np.arange(3)),
+            [((0,), (np.arange(3), np.arange(2)))],
+            "Ex",
+            hint="h",
+            compare=lambda a, b: False,
+        ),
+        "expected (array([0, 1, 2]), array([0, 1]))",
+    ),
     (lambda: exercises.check_function(lambda x: 1 / x, [((0,), 1)], "Ex", hint="h"), "raised ZeroDivisionError"),
     (lambda: exercises.check_function(lambda x: None, [((0,), 1)], "Ex", hint="h"), "returned None"),
     (lambda: exercises.check_function(42, [((0,), 1)], "Ex", hint="h"), "expected a function, got a int"),

@@ -144,3 +144,27 @@ def test_a_single_layer_is_told_to_go_into_sequential(capsys, reference):
 def test_a_model_without_an_input_is_told_to_start_with_keras_input(capsys, reference):
     ok, out = _run(capsys, keras.Sequential([layers.Conv2D(32, 3)]), reference)
     assert ok is False and "begin it with keras.Input(shape=(28, 28, 1))" in out
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        lambda: [layers.Dense(10), layers.Softmax()],
+        lambda: [layers.Dense(10, activation=__import__("tensorflow").nn.softmax)],
+        lambda: [layers.Dense(10), layers.Activation("softmax")],
+        lambda: [layers.Dense(10, activation=keras.activations.softmax)],
+    ],
+    ids=["Softmax layer", "tf.nn.softmax", "Activation('softmax')", "keras.activations.softmax"],
+)
+def test_activations_are_compared_by_what_they_compute(capsys, reference, output):
+    answer = keras.Sequential([keras.Input(shape=(28, 28, 1)), *_dropout_cnn().layers[:-1], *output()])
+    ok, out = _run(capsys, answer, reference)
+    assert ok is True, out
+
+
+def test_a_different_activation_is_still_named(capsys, reference):
+    answer = keras.Sequential(
+        [keras.Input(shape=(28, 28, 1)), *_dropout_cnn().layers[:-1], layers.Dense(10), layers.Activation("sigmoid")]
+    )
+    ok, out = _run(capsys, answer, reference)
+    assert ok is False and "layer 8 (Dense) uses the activation 'sigmoid'; the reference uses 'softmax'" in out

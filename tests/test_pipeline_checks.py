@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from scipy import ndimage as ndi
 
 from mnistlab.exercises.pipeline_checks import (
@@ -12,12 +11,6 @@ from mnistlab.exercises.pipeline_checks import (
     check_white_on_black,
     polarity_cases,
 )
-
-
-@pytest.fixture(scope="module")
-def digits(mnist_small):
-    _, (x_test, _) = mnist_small
-    return x_test[:40]
 
 
 def by_the_border(grey):
@@ -29,37 +22,38 @@ def not_written(grey):
     raise NotImplementedError("Exercise: write this part, then run the check below")
 
 
-def test_white_on_black_right_wrong_and_not_done(digits, capsys):
-    assert check_white_on_black(by_the_border, digits=digits, seed=1)
+def test_white_on_black_right_wrong_and_not_done(test_pictures, capsys):
+    assert check_white_on_black(by_the_border, digits=test_pictures, seed=1)
     assert "✅" in capsys.readouterr().out
-    assert not check_white_on_black(lambda grey: grey, digits=digits, seed=1)  # never inverts
+    assert not check_white_on_black(lambda grey: grey, digits=test_pictures, seed=1)  # never inverts
     assert "dark ink on light paper" in capsys.readouterr().out
-    assert not check_white_on_black(lambda grey: 1 - grey, digits=digits, seed=1)  # always inverts
+    assert not check_white_on_black(lambda grey: 1 - grey, digits=test_pictures, seed=1)  # always inverts
     assert "light ink on a dark canvas" in capsys.readouterr().out
-    assert not check_white_on_black(lambda grey: grey[:10], digits=digits, seed=1)
+    assert not check_white_on_black(lambda grey: grey[:10], digits=test_pictures, seed=1)
     assert "shape" in capsys.readouterr().out
-    assert not check_white_on_black(..., digits=digits)
-    assert not check_white_on_black(not_written, digits=digits)
+    assert not check_white_on_black(..., digits=test_pictures)
+    assert not check_white_on_black(not_written, digits=test_pictures)
     assert capsys.readouterr().out.count("not done yet") == 2
 
 
-def test_polarity_cases_differ_from_call_to_call(digits):
-    first, second = polarity_cases(digits, count=4), polarity_cases(digits, count=4)
+def test_polarity_cases_differ_from_call_to_call(test_pictures):
+    first, second = polarity_cases(test_pictures, count=4), polarity_cases(test_pictures, count=4)
     assert any(not np.array_equal(a[0], b[0]) for a, b in zip(first, second, strict=True))
 
 
-def test_centre_of_mass_right_wrong_and_not_done(digits, capsys):
+def test_centre_of_mass_right_wrong_and_not_done(test_pictures, capsys):
     def weighted(image):
         rows, cols = np.indices(image.shape)
         return (rows * image).sum() / image.sum(), (cols * image).sum() / image.sum()
 
-    assert check_centre_of_mass(weighted, digits=digits, seed=2)
-    assert check_centre_of_mass(ndi.center_of_mass, digits=digits, seed=2)
+    assert check_centre_of_mass(weighted, digits=test_pictures, seed=2)
+    assert check_centre_of_mass(ndi.center_of_mass, digits=test_pictures, seed=2)
     assert "✅" in capsys.readouterr().out
-    assert not check_centre_of_mass(lambda image: weighted(image)[::-1], digits=digits, seed=2)  # swapped
-    assert not check_centre_of_mass(lambda image: (14.0, 14.0), digits=digits, seed=2)  # the constant
-    assert capsys.readouterr().out.count("your function returned") == 2
-    assert not check_centre_of_mass(..., digits=digits)
+    assert not check_centre_of_mass(lambda image: weighted(image)[::-1], digits=test_pictures, seed=2)  # swapped
+    assert "you returned (column, row); the exercise asks (row, column)" in capsys.readouterr().out
+    assert not check_centre_of_mass(lambda image: (14.0, 14.0), digits=test_pictures, seed=2)  # the constant
+    assert "your function returned 2 of 2 values wrong (at index (0,): 14.0, expected" in capsys.readouterr().out
+    assert not check_centre_of_mass(..., digits=test_pictures)
     assert "not done yet" in capsys.readouterr().out
 
 

@@ -1,4 +1,4 @@
-"""Figures of notebook 03: loss gradients, accuracy races and the with/without comparison."""
+"""Figures of notebooks 03 and 04: loss gradients, learning-rate sweeps and races, the with/without comparison."""
 
 from __future__ import annotations
 
@@ -47,3 +47,14 @@ def test_variant_comparison_bars_match_the_table():
     np.testing.assert_allclose(gap_bars, [0.02, -0.01])
     with pytest.raises(ValueError, match="compare_variants"):
         plots.plot_variant_comparison(table.drop(columns="gap"))
+
+
+def test_rate_sweep_figure_has_the_sweep_and_the_race():
+    rows = [("A", r, e, 0.1 * e + r) for r in (0.1, 0.3) for e in (1, 2)] + [("B", 0.01, e, 0.2 * e) for e in (1, 2)]
+    sweep = pd.DataFrame(rows, columns=["contestant", "learning_rate", "epoch", "val_accuracy"])
+    fig = plots.plot_rate_sweep(sweep, "sweep")
+    sweep_ax, race_ax = fig.axes[:2]
+    assert sweep_ax.get_xscale() == "log"
+    assert [line.get_label() for line in race_ax.get_lines()] == ["A (0.3)", "B (0.01)"]
+    with pytest.raises(ValueError, match="rate_sweep"):
+        plots.plot_rate_sweep(sweep.drop(columns="epoch"), "broken")

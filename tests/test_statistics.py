@@ -66,3 +66,19 @@ def test_mcnemar_uses_only_the_disagreements():
 def test_mcnemar_on_identical_models_finds_no_difference():
     y = np.arange(10) % 3
     assert statistics.mcnemar_test(y, y, y).p_value == 1.0
+
+
+def test_compare_to_pairs_every_model_with_the_reference():
+    y = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    predictions = {"ref": y.copy(), "worse": np.where(np.arange(10) < 4, (y + 1) % 10, y), "same": y.copy()}
+    table = statistics.compare_to(y, predictions, "ref")
+    assert table["model"].tolist() == ["ref", "same", "worse"]
+    worse = table.set_index("model").loc["worse"]
+    assert worse["accuracy"] == pytest.approx(0.6)
+    assert (worse["only_reference_right"], worse["only_model_right"]) == (4, 0)
+    assert worse["p_value"] == pytest.approx(statistics.mcnemar_test(y, y, predictions["worse"]).p_value)
+    assert (worse["low"], worse["high"]) == pytest.approx(statistics.wilson_interval(6, 10))
+    assert np.isnan(table.set_index("model").loc["ref", "p_value"])
+    assert table["only_model_right"].isna().tolist() == [True, False, False]
+    with pytest.raises(ValueError, match="reference 'cnn'"):
+        statistics.compare_to(y, predictions, "cnn")

@@ -93,6 +93,9 @@ def test_compare_with_scratch_trains_both_methods_on_the_same_few_digits(monkeyp
     assert table["labels"].tolist() == [20, 20, 40, 40]
     assert table["method"].tolist() == ["transfer (frozen base)", "from scratch"] * 2
     assert table["accuracy"].tolist() == pytest.approx([0.6, 0.7, 0.8, 0.9])  # each row holds its own run
+    from mnistlab import statistics
+
+    assert (table["low"].iloc[0], table["high"].iloc[0]) == pytest.approx(statistics.wilson_interval(60, 100))
     assert [trainable for trainable, *_ in seen] == [False, True, False, True]  # base learns only from scratch
     assert seen[0][1:] == seen[1][1:] and seen[2][1:] == seen[3][1:]  # same digits for both methods
     assert seen[0][1] == [2] * 10 and seen[2][1] == [4] * 10 and seen[0][3] == 100

@@ -32,7 +32,7 @@ def run(args) -> int:
         print(f"error: --model {args.model} must be a .keras file (train one with python -m mnistlab train)",
               file=sys.stderr)
         return 2
-    from mnistlab import data, deploy, training
+    from mnistlab import data, deploy, statistics, training
 
     try:
         model_path = args.model if args.model is not None else training.default_model_path()
@@ -59,5 +59,8 @@ def run(args) -> int:
     changed = int((lite_labels != keras_labels).sum())
     print(f"test accuracy on {len(y_test):,} MNIST test digits: TFLite {lite_accuracy:.2%}, Keras {keras_accuracy:.2%} "
           f"({100 * (lite_accuracy - keras_accuracy):+.2f} points); a different answer on {changed:,} of them")
+    print(f"  TFLite {statistics.accuracy_interval(y_test, lite_labels)}\n"
+          f"  Keras  {statistics.accuracy_interval(y_test, keras_labels)}\n"
+          f"  (TFLite = A, Keras = B) {statistics.mcnemar_test(y_test, lite_labels, keras_labels)}")
     print(f"serve it: python -m mnistlab serve --model {out}")
     return 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from mnistlab.commands import arguments
 
 
 def register(subparsers) -> None:
@@ -13,17 +14,16 @@ def register(subparsers) -> None:
         description="Replace every '# BEGIN SOLUTION' ... '# END SOLUTION' block with a stub, clear "
         "all outputs and write the notebooks to OUT (default: build/student).",
     )
-    parser.add_argument("--out", type=Path, default=None, help="folder for the student notebooks")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to convert (default: all)")
+    arguments.add_notebook_arguments(parser, out_help="folder for the student notebooks")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     from mnistlab.exercises import student
 
-    missing = [path for path in args.notebooks if not path.is_file()]
+    missing = arguments.missing_notebooks(args.notebooks)
     if missing:
-        print(f"error: no such notebook: {', '.join(map(str, missing))}", file=sys.stderr)
+        print(missing, file=sys.stderr)
         return 1
     try:
         written = student.write_student_copies(args.notebooks or None, args.out)

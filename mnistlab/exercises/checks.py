@@ -1,12 +1,15 @@
-"""Self-checks for learners: each prints ✅ or ❌ with why and a hint, returns True/False and never raises."""
+"""Self-checks for learners: print ✅ or ❌ with why and a hint and return True/False; raise only when grading."""
 
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+
+from mnistlab import config
 
 PASS_MARK = "✅"
 FAIL_MARK = "❌"
@@ -22,6 +25,12 @@ NOT_WRITTEN = (
 # --------------------------------------------------------------------------- reporting
 # Every check ends in exactly one of these, so a learner always sees one line saying what happened.
 # Checks never raise: "Run All" on a student copy must reach the last cell and show one ❌ per exercise.
+# Under grading (config.grading_mode(), set by the course's nbgrader config) a failed check raises
+# CheckFailed instead, so nbgrader gives the test cell 0 points and shows the same message in the feedback.
+
+
+class CheckFailed(AssertionError):
+    """A self-check failed while grading; the message is the ❌ line a learner would have seen."""
 
 
 def passed(what: str, note: str | None = None) -> bool:
@@ -31,10 +40,17 @@ def passed(what: str, note: str | None = None) -> bool:
 
 
 def failed(what: str, problem: str, hint: str | None = None) -> bool:
-    """Print the ❌ line with the problem (and a hint) and return False."""
+    """Print the ❌ line with the problem (and a hint) and return False; raise ``CheckFailed`` when grading."""
     message = f"{FAIL_MARK} {what}: {problem}"
     if hint:
         message += f"\n💡 Hint: {hint}"
+    if config.grading_mode():
+        handling = sys.exc_info()[1]
+        if isinstance(handling, CheckFailed):
+            # A check that guards its work with `except Exception` caught an inner check's failure:
+            # report that one, not "could not be checked (CheckFailed: ...)".
+            raise handling
+        raise CheckFailed(message)
     print(message)
     return False
 
@@ -181,6 +197,30 @@ def check_between(answer: object, low: float, high: float, what: str, hint: str 
     return report(low <= value <= high, what, f"{value:g} is not the value this exercise asks for", hint)
 
 
+NO_RESULT = object()  # what call_learner returns once it has reported that the learner's function failed
+
+
+def call_learner(function: Callable, args: tuple, what: str, hint: str | None = None, on: str | None = None) -> Any:
+    """The learner's ``function(*args)``, or ``NO_RESULT`` after reporting (❌) that it raised or returned None.
+
+    Pass copies in ``args`` when the function may change its input. ``on`` names the case in the message
+    ("on test case 2 of 3 your function raised ..."). A student copy's ``NotImplementedError`` is "not done yet".
+    """
+    where = f"on {on} " if on else ""
+    try:
+        result = function(*args)
+    except NotImplementedError:
+        not_written(what, hint)
+        return NO_RESULT
+    except Exception as error:
+        failed(what, f"{where}your function raised {describe_error(error)}", hint)
+        return NO_RESULT
+    if result is None:
+        failed(what, f"{where}your function returned None: did you forget `return`?", hint)
+        return NO_RESULT
+    return result
+
+
 def _normalise_choice(answer: object) -> str:
     return str(answer).strip().strip("()").strip(".").strip().lower()
 
@@ -232,7 +272,10 @@ def _describe_difference(result: object, expected: object) -> str:
     """What is wrong with ``result``: its shape, else its first differing value (never just "it is wrong")."""
     if not isinstance(expected, np.ndarray | list | tuple) or isinstance(expected, str):
         return f"{_short_repr(result)}, expected {_short_repr(expected)}"
-    result_array, expected_array = np.asarray(result), np.asarray(expected)
+    try:
+        result_array, expected_array = np.asarray(result), np.asarray(expected)
+    except ValueError:  # ragged or mixed values (e.g. a tuple of arrays of different lengths) make no array
+        return f"{_short_repr(result)}, expected {_short_repr(expected)}"
     if result_array.shape != expected_array.shape:
         return f"an array of shape {result_array.shape}, expected shape {expected_array.shape}"
     if np.issubdtype(expected_array.dtype, np.number) and np.issubdtype(result_array.dtype, np.number):
@@ -272,14 +315,9 @@ def check_function(
     for number, case in enumerate(cases, start=1):
         args, expected = case[0], case[1]
         label = case[2] if len(case) > 2 else f"test case {number} of {len(cases)}"
-        try:
-            result = function(*copy.deepcopy(tuple(args)))
-        except NotImplementedError:
-            return not_written(what, hint)
-        except Exception as error:
-            return failed(what, f"on {label} your function raised {describe_error(error)}", hint)
-        if result is None:
-            return failed(what, f"on {label} your function returned None: did you forget `return`?", hint)
+        result = call_learner(function, copy.deepcopy(tuple(args)), what, hint, on=label)
+        if result is NO_RESULT:
+            return False
         try:
             same = compare(result, expected)
         except Exception as error:

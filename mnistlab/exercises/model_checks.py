@@ -5,15 +5,45 @@ from __future__ import annotations
 from mnistlab.exercises.checks import describe_error, failed, is_missing, not_done, not_written, passed
 
 # Layers that only apply an activation: folded into the layer before them, so that
-# Conv2D(32, 3) followed by ReLU() counts the same as Conv2D(32, 3, activation="relu").
-_ACTIVATION_LAYERS = ("Activation", "ReLU")
+# Conv2D(32, 3) followed by ReLU() counts the same as Conv2D(32, 3, activation="relu"),
+# and Dense(10) followed by Softmax() the same as Dense(10, activation="softmax").
+_ACTIVATION_LAYERS = ("Activation", "ReLU", "Softmax", "LeakyReLU", "ELU")
+# Activations are compared by what they compute on this probe, not by their names: tf.nn.softmax is
+# called "softmax_v2", a ReLU layer has no activation attribute, and both must count as what they do.
+_KNOWN_ACTIVATIONS = ("linear", "relu", "softmax", "sigmoid", "tanh", "elu", "selu", "gelu", "softplus", "swish")
+
+
+def _probe():
+    import numpy as np
+
+    return np.linspace(-3.0, 3.0, 2 * 10, dtype="float32").reshape(2, 10)
+
+
+def _what_it_computes(function) -> str | None:
+    """The name of the Keras activation that ``function`` computes on a probe tensor (None if none of them)."""
+    import keras
+    import numpy as np
+
+    probe = _probe()
+    try:
+        values = np.asarray(keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(probe))))
+    except Exception:
+        return None
+    for name in _KNOWN_ACTIVATIONS:
+        expected = np.asarray(keras.ops.convert_to_numpy(keras.activations.get(name)(probe)))
+        if values.shape == expected.shape and np.allclose(values, expected, atol=1e-5):
+            return name
+    return None
 
 
 def _activation_name(layer) -> str | None:
+    """What the layer's activation computes, named after the Keras activation it matches (else its own name)."""
     function = getattr(layer, "activation", None)
     if function is None:
+        if type(layer).__name__ in _ACTIVATION_LAYERS:  # ReLU(), Softmax(), ...: the layer is the activation
+            return _what_it_computes(layer) or type(layer).__name__.lower()
         return None
-    return getattr(function, "__name__", str(function))
+    return _what_it_computes(function) or getattr(function, "__name__", str(function))
 
 
 def layer_signatures(model) -> list[dict]:
@@ -28,7 +58,7 @@ def layer_signatures(model) -> list[dict]:
         if kind == "InputLayer":
             continue
         if kind in _ACTIVATION_LAYERS and signatures and signatures[-1]["activation"] == "linear":
-            folded = "relu" if kind == "ReLU" else _activation_name(layer)
+            folded = _activation_name(layer)
             signatures[-1] = {**signatures[-1], "activation": folded, "output": tuple(layer.output.shape)}
             continue
         signatures.append(
@@ -135,3 +165,83 @@ def check_model(answer: object, reference, what: str, hint: str | None = None) -
     return passed(
         what, f"all {len(layer_signatures(reference))} layers match, {reference.count_params():,} parameters."
     )
+
+
+# --------------------------------------------------------------------------- notebook 02's other exercises
+
+
+def keras_sigmoid_slope(z):
+    """The reference for Exercise 3: TensorFlow differentiates Keras' sigmoid (``tf.GradientTape``, notebook 03)."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    z = tf.constant(np.asarray(z), dtype="float32")
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        values = keras.activations.sigmoid(z)
+    return tape.gradient(values, z).numpy()
+
+
+def sigmoid_slope_cases(rng=None) -> list[tuple]:
+    """Exercise 3's cases: arrays of several shapes the learner has not seen, with Keras' slopes."""
+    import numpy as np
+
+    rng = rng or np.random.default_rng()  # new numbers every run
+    unseen = [rng.normal(0, 4, size=20), rng.uniform(-8, 8, size=(3, 5)), np.array([0.0])]
+    return [((z,), keras_sigmoid_slope(z), f"an array of shape {z.shape}") for z in unseen]
+
+
+def _same_shape_and_close(mine, expected) -> bool:
+    import numpy as np
+
+    return np.shape(mine) == np.shape(expected) and bool(np.allclose(mine, expected, atol=1e-6))
+
+
+def check_sigmoid_slope(function: object, what: str = "Exercise 3", rng=None) -> bool:
+    """Exercise 3: ``function(z)`` is the sigmoid's derivative, element by element, for any shape of ``z``."""
+    from mnistlab.exercises.checks import check_function
+
+    return check_function(
+        function, sigmoid_slope_cases(rng), what, compare=_same_shape_and_close,
+        hint="compute s = 1 / (1 + np.exp(-z)) first, then return s * (1 - s); keep the shape of z",
+    )
+
+
+def mean_shrink_factor(sizes) -> float:
+    """Exercise 4's reference: the geometric mean, over hidden layers 1..10, of the gradient's shrinkage per layer."""
+    import numpy as np
+
+    measured = np.asarray(sizes[:10], dtype=float)
+    return float(np.exp(np.mean(np.log(measured[1:] / measured[:-1]))))
+
+
+def check_shrink_per_layer(factor: object, choice: object, sizes, what: str = "Exercise 4") -> bool:
+    """Exercise 4: the shrink factor per layer of the measured sigmoid gradients, and how it compares with 4."""
+    from mnistlab.exercises.checks import check_between, check_choice
+
+    expected = mean_shrink_factor(sizes)
+    ok = check_between(factor, 0.999 * expected, 1.001 * expected, f"{what} (factor)",
+                       hint="(size at hidden layer 10 / size at hidden layer 1) ** (1 / 9)")
+    ok &= check_choice(
+        choice, "a" if expected > 4.04 else "b" if expected < 3.96 else "c",
+        {"a": "more than 4", "b": "less than 4", "c": "exactly 4"}, f"{what} (compared with 4)",
+        why={"a": "The slope is 1/4 only at z = 0; units whose sums are off-centre shrink the signal more.",
+             "b": "Look at your factor again: is it above or below 4?",
+             "c": "A measured factor is never exactly the bound: compare the numbers."},
+    )
+    return ok
+
+
+def check_lenet_dense_share(answer: object, what: str = "Exercise 5") -> bool:
+    """Exercise 5: the share of LeNet-5's parameters in its dense layers (the reference counts the others)."""
+    import keras
+
+    from mnistlab import models
+    from mnistlab.exercises.checks import check_between
+
+    lenet = models.build_lenet5()
+    conv_share = sum(layer.count_params() for layer in lenet.layers
+                     if isinstance(layer, keras.layers.Conv2D)) / lenet.count_params()
+    return check_between(answer, 1 - conv_share - 1e-4, 1 - conv_share + 1e-4, what,
+                         hint="add up count_params() of the layers that are keras.layers.Dense and divide by the total")

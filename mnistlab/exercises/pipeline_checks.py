@@ -7,7 +7,16 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
-from mnistlab.exercises.checks import check_function, describe_error, failed, is_missing, not_done, not_written, passed
+from mnistlab.exercises.checks import (
+    NO_RESULT,
+    call_learner,
+    check_choice,
+    check_function,
+    failed,
+    is_missing,
+    not_done,
+    passed,
+)
 
 
 def _test_digits(digits: np.ndarray | None, count: int, seed: int | None) -> np.ndarray:
@@ -49,19 +58,17 @@ def check_white_on_black(function: Callable, digits: np.ndarray | None = None, c
     cases = polarity_cases(digits, count, seed)
     for number, (picture, digit) in enumerate(cases, start=1):
         kind = "dark ink on light paper" if number % 2 == 1 else "light ink on a dark canvas"
-        try:
-            result = function(picture.copy())
-        except NotImplementedError:
-            return not_written(what, hint)
-        except Exception as error:
-            return failed(what, f"on test picture {number} ({kind}) your function raised {describe_error(error)}", hint)
-        if result is None:
-            return failed(what, f"on test picture {number} your function returned None: did you forget `return`?",
-                          hint)
+        result = call_learner(function, (picture.copy(),), what, hint, on=f"test picture {number} ({kind})")
+        if result is NO_RESULT:
+            return False
         result = np.asarray(result, dtype=np.float64)
         if result.shape != picture.shape:
             return failed(what, f"on test picture {number} the result has shape {result.shape}, "
                                 f"not the picture's {picture.shape}", hint)
+        if result.min() < -0.01 or result.max() > 1.01:  # correlation alone would accept 255 - grey
+            return failed(what, f"on test picture {number} ({kind}) the result runs from {result.min():.3g} to "
+                                f"{result.max():.3g}: the picture is in [0, 1], so the result must be too "
+                                f"(1 - grey, not 255 - grey)", hint)
         agreement = float(np.corrcoef(result.ravel(), digit.ravel())[0, 1])
         if not agreement > 0.9:
             return failed(what, f"on test picture {number} ({kind}) the result is not a light digit on a dark "
@@ -91,7 +98,29 @@ def check_centre_of_mass(function: Callable, digits: np.ndarray | None = None, c
     """Compare the learner's ``function(image) -> (row, column)`` with scipy on randomly shifted digits."""
     hint = ("weight each pixel's row and column by its brightness: rows, cols = np.indices(image.shape); "
             "row = (rows * image).sum() / image.sum(), and the same for the column; return (row, column)")
-    return check_function(function, centre_of_mass_cases(digits, count, seed), what, hint=hint, compare=_same_point)
+    if is_missing(function) or not callable(function):
+        return check_function(function, [], what, hint=hint)
+    cases = centre_of_mass_cases(digits, count, seed)
+    if _returns_column_row(function, cases):
+        return failed(what, "you returned (column, row); the exercise asks (row, column): swap the two", hint)
+    return check_function(function, cases, what, hint=hint, compare=_same_point)
+
+
+def _returns_column_row(function: Callable, cases) -> bool:
+    """True when the function gives every case's centre with its two coordinates swapped (a centre on the
+    diagonal, where both orders agree, proves nothing either way)."""
+    swapped_somewhere = False
+    for (image,), expected, _ in cases:
+        try:
+            result = function(image.copy())
+            swapped = np.asarray(result, dtype=np.float64).ravel()[::-1]
+        except Exception:  # raised, or not two numbers: check_function reports it
+            return False
+        right, reversed_right = _same_point(result, expected), _same_point(swapped, expected)
+        if not (right or reversed_right):
+            return False
+        swapped_somewhere |= reversed_right and not right
+    return swapped_somewhere
 
 
 def check_confidence_cut(answer: object, confidences, right, what: str = "confidence cut") -> bool:
@@ -114,3 +143,25 @@ def check_confidence_cut(answer: object, confidences, right, what: str = "confid
         return failed(what, f"{value:.3f} is too low: {wrong_above} wrong answer(s) are at least that confident",
                       hint)
     return failed(what, f"{value:.3f} is higher than the most confident wrong answer: use that one exactly", hint)
+
+
+WHY_THICKEN_OPTIONS = {
+    "a": "faint grey trace unlike MNIST",
+    "b": "faster",
+    "c": "every digit the same way",
+    "d": "removed as a ruled line",
+}
+
+
+def check_why_thicken(answer: object, what: str = "why thicken") -> bool:
+    """Exercise 3 of notebook 07 (multiple choice): why a thin digit is thickened before it is resized."""
+    return check_choice(
+        answer, "a", WHY_THICKEN_OPTIONS, what,
+        why={"a": "MNIST's strokes are a set share of the digit's size (section 1 measured it); the stroke step "
+                  "restores it.",
+             "b": "speed has nothing to do with it: the resize costs the same.",
+             "c": "strokes already in MNIST's range are left alone (see stroke_action 'kept').",
+             "d": "the line remover only takes lines crossing the whole picture."},
+        hint="look at the thin-strokes drawing in section 2.6, and at its 'stroke ... of its size -> thickened' "
+             "line printed in section 2.3",
+    )

@@ -16,6 +16,7 @@ from mnistlab.plots.digits import (
     plot_intensity_histogram,
     plot_mean_digits,
     plot_pixel_values,
+    plot_slant_histogram,
 )
 from mnistlab.plots.evaluation import (
     plot_calibration,
@@ -43,6 +44,7 @@ from mnistlab.plots.training import (
     plot_history,
     plot_learning_rate,
     plot_loss_gradients,
+    plot_rate_sweep,
     plot_tuning_results,
     plot_variant_comparison,
 )
@@ -68,6 +70,7 @@ __all__ = [
     "plot_intensity_histogram",
     "plot_mean_digits",
     "plot_pixel_values",
+    "plot_slant_histogram",
     "save_figure",
     "plot_confidence_bars",
     "plot_image_predictions",
@@ -84,6 +87,7 @@ __all__ = [
     "plot_history",
     "plot_learning_rate",
     "plot_loss_gradients",
+    "plot_rate_sweep",
     "plot_tuning_results",
     "plot_variant_comparison",
 ]

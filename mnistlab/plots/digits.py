@@ -106,3 +106,20 @@ def plot_mean_digits(images: np.ndarray, labels: np.ndarray, save: str | None = 
     """One row: the mean image of each digit, the 'template' a pixel-matching classifier would use."""
     means = mean_digit_images(images, labels)
     return plot_digit_grid(means, titles=[f"mean {d}" for d in range(10)], columns=10, save=save)
+
+
+def plot_slant_histogram(angles: np.ndarray, rotation: float | None = None, save: str | None = None):
+    """Histogram of the digits' slants in degrees, with the augmentation's rotation range ±``rotation`` shaded."""
+    angles = np.asarray(angles, dtype=float)
+    if angles.ndim != 1 or angles.size == 0:
+        raise ValueError(f"expected a 1-D array of slant angles, got shape {angles.shape}")
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.hist(angles, bins=np.arange(-60, 61, 2), color="tab:blue")
+    if rotation:
+        label = f"augmentation's rotation, ±{rotation:g}°"
+        ax.axvspan(-rotation, rotation, color="tab:orange", alpha=0.35, label=label)
+        ax.legend(loc="upper left")
+    ax.set_xlabel("slant from the vertical (degrees; positive leans right, like /)")
+    ax.set_ylabel("digits")
+    ax.set_title("How much MNIST's digits lean")
+    return finish_figure(fig, save)

@@ -112,7 +112,7 @@ def plot_loss_gradients(gradients: pd.DataFrame, wrong_logit: float | None = Non
 
 
 def plot_accuracy_race(curves: pd.DataFrame, title: str, save: str | None = None):
-    """Validation accuracy per epoch, one line per column (e.g. :func:`mnistlab.losses.loss_race`)."""
+    """Validation accuracy per epoch, one line per column (e.g. :func:`mnistlab.training.race_curves`)."""
     if curves.empty:
         raise ValueError("plot_accuracy_race needs at least one epoch")
     fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -154,4 +154,39 @@ def plot_variant_comparison(table: pd.DataFrame, save: str | None = None):
     acc_ax.set_yticks(positions, names)
     acc_ax.invert_yaxis()
     fig.suptitle("Same digits, same epochs: what each ingredient changes")
+    return finish_figure(fig, save)
+
+
+def plot_rate_sweep(sweep: pd.DataFrame, title: str, save: str | None = None):
+    """A learning-rate sweep (:func:`mnistlab.training.rate_sweep`): left, final validation accuracy per rate
+    for each contestant (log scale, its best rate starred); right, validation accuracy per epoch at each best rate.
+    """
+    from mnistlab import training
+
+    missing = [c for c in ("contestant", "learning_rate", "epoch", "val_accuracy") if c not in sweep]
+    if missing or sweep.empty:
+        raise ValueError(f"plot_rate_sweep needs the table of training.rate_sweep; missing {missing}")
+    final = sweep[sweep["epoch"] == sweep["epoch"].max()]
+    best = training.best_rates(sweep)
+    fig, (rate_ax, race_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for name, rows in final.groupby("contestant", sort=False):
+        rows = rows.sort_values("learning_rate")
+        (line,) = rate_ax.plot(rows["learning_rate"], rows["val_accuracy"], "o-", label=name)
+        top = rows[rows["learning_rate"] == best[name]]
+        rate_ax.plot(top["learning_rate"], top["val_accuracy"], "*", ms=14, color=line.get_color())
+    rate_ax.set_xscale("log")
+    rate_ax.set_xlabel("learning rate (log scale)")
+    rate_ax.set_ylabel("validation accuracy, last epoch")
+    rate_ax.set_title("The sweep: ★ = each one's best rate")
+    curves = training.race_curves(sweep)
+    for name in curves.columns:
+        race_ax.plot(np.asarray(curves.index), curves[name], "o-", label=name)
+    race_ax.set_xlabel("epoch")
+    race_ax.set_ylabel("validation accuracy")
+    race_ax.set_xticks(np.asarray(curves.index))
+    race_ax.set_title("The race: each at its best rate")
+    for ax in (rate_ax, race_ax):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
     return finish_figure(fig, save)
