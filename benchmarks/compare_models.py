@@ -3,7 +3,7 @@
 Run ``nice -n 10 python benchmarks/compare_models.py`` (full mode, tens of minutes on 2 cores) or
 with ``--fast``. Rows are written to ``benchmarks/results/compare_models[_fast].csv`` as soon as
 each model is measured (a row for the same model and mode replaces the old one), so parts can be
-run separately with ``--only``. Notebook 05 reads the full-mode file for its closing table.
+run separately with ``--only``. Notebook 05 shows the full-mode file in its section 4 (the recorded full-data table).
 
 What is measured, per model, on this machine:
 - accuracy on all 10,000 test digits;

@@ -266,7 +266,8 @@ def stratified_subset(
 
 
 # --------------------------------------------------------------------------- transformed digits
-# Used by notebook 01 (the slant of the digits) and 02 (what a dense net and a CNN assume about pixels).
+# Used by notebook 02: the slant of the digits (section 7), and what a dense net and a CNN assume about
+# pixels (section 8).
 
 
 def shift_images(images: np.ndarray, rows, columns) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Self-checks for notebook 05: metrics from a confusion matrix and one Grad-CAM step, on unseen cases."""
+"""Self-checks for notebooks 05 and 06: metrics from a confusion matrix, McNemar, one Grad-CAM step, on unseen cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-checks for notebook 06: an input gradient, stratified folds and a paired comparison, on unseen cases."""
+"""Self-checks for notebook 06: an input gradient, stratified folds, fold spread, a paired comparison (unseen cases)."""
 
 from __future__ import annotations
 

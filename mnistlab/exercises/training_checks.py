@@ -106,7 +106,7 @@ def check_fit(
             return failed(
                 what,
                 f"the loss is {name}. For integer labels and a softmax output the loss is "
-                f"'sparse_categorical_crossentropy' (section 1 shows why not MSE)",
+                f"'sparse_categorical_crossentropy' (section 2 shows why not MSE)",
                 hint,
             )
         accuracy = [key for key in record if _is_accuracy(key)]

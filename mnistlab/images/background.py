@@ -1,4 +1,4 @@
-"""Section 3, background, lighting and polarity: which side is ink, and how far each pixel stands out."""
+"""Section 2.3, background, lighting and polarity: which side is ink, and how far each pixel stands out."""
 
 from __future__ import annotations
 

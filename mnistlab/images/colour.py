@@ -1,4 +1,4 @@
-"""Section 2, colour and grey: one grey image in which the writing stands out, at a working size."""
+"""Section 2.2, colour and grey: one grey image in which the writing stands out, at a working size."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Section 5, finding the digit: the ink blobs, which of them make up the digit, or each digit of a number."""
+"""Section 2.5, finding the digit: the ink blobs, which of them make up the digit, or each digit of a number."""
 
 from __future__ import annotations
 

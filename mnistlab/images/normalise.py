@@ -1,4 +1,4 @@
-"""Section 6, MNIST normalisation: crop, stroke width, the 20-pixel box and the centre of mass in 28x28."""
+"""Section 2.6, MNIST normalisation: crop, stroke width, the 20-pixel box and the centre of mass in 28x28."""
 
 from __future__ import annotations
 

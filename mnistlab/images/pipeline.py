@@ -100,7 +100,7 @@ def find_ink(source: ImageSource, steps: PipelineSteps) -> tuple[np.ndarray, np.
 
 
 def normalise_digit(ink: np.ndarray, digit_mask: np.ndarray, threshold: float, steps: PipelineSteps) -> np.ndarray:
-    """Section 6: the digit's ink as MNIST draws it, a (28, 28) float32 image."""
+    """Section 2.6: the digit's ink as MNIST draws it, a (28, 28) float32 image."""
     as_it_is = already_mnist(ink, digit_mask)  # MNIST digits and crops already normalised
     if as_it_is is not None:
         steps.stroke_action = "already MNIST-like"
@@ -141,7 +141,7 @@ def prepare_steps(source: ImageSource, name: str | None = None) -> PipelineSteps
 
 
 def measure_digit_strokes(source: ImageSource, name: str | None = None) -> tuple[float, float]:
-    """``(relative, pixels)``: the digit's stroke width before normalisation, as section 6 measures it to
+    """``(relative, pixels)``: the digit's stroke width before normalisation, as section 2.6 measures it to
     decide whether to thicken or thin, relative to the digit's longest side and in the picture's pixels.
 
     For an MNIST digit this is the measurement the stroke limits in ``constants`` were set from.

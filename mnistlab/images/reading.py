@@ -1,4 +1,4 @@
-"""Section 1, reading: any source (path, bytes, PIL image, array) as one upright PIL image, or a clear error."""
+"""Section 2.1, reading: any source (path, bytes, PIL image, array) as one upright PIL image, or a clear error."""
 
 from __future__ import annotations
 

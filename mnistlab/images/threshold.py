@@ -1,4 +1,4 @@
-"""Section 4, thresholding and clean-up: which pixels are ink, without ruled paper's printed lines, gaps bridged."""
+"""Section 2.4, thresholding and clean-up: which pixels are ink, without ruled paper's printed lines, gaps bridged."""
 
 from __future__ import annotations
 
