@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             family = "scikit-learn"
         else:
             x, y = data.stratified_subset(x_train, y_train, budget.train_size, seed=config.SEED)
-            model, measured = keras_comparison.fit_and_score(
+            model, measured, _ = keras_comparison.fit_and_score(
                 key, x, y, x_test, y_test, epochs=budget.epochs, batch_size=budget.batch_size, seed=config.SEED
             )
             result = asdict(measured)

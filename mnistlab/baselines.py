@@ -70,20 +70,13 @@ class BaselineResult:
 
 def fit_and_score(
     name: str, x_train, y_train, x_test, y_test, seed: int = config.SEED, n_jobs: int | None = None
-) -> tuple[object, BaselineResult]:
-    """Fit baseline ``name`` on raw digits and score it on the test digits: ``(model, result)``.
+) -> tuple[object, BaselineResult, np.ndarray]:
+    """Fit baseline ``name`` on raw digits and score it on the test digits: ``(model, result, predicted)``.
 
+    ``predicted`` holds the test labels it predicts (McNemar's test pairs them with another model's).
     Times are wall-clock seconds on this machine (they depend on its load); the size is
     the pickled fitted model.
     """
-    model, result, _ = fit_score_predict(name, x_train, y_train, x_test, y_test, seed=seed, n_jobs=n_jobs)
-    return model, result
-
-
-def fit_score_predict(
-    name: str, x_train, y_train, x_test, y_test, seed: int = config.SEED, n_jobs: int | None = None
-) -> tuple[object, BaselineResult, np.ndarray]:
-    """:func:`fit_and_score` that also returns the predicted test labels (for McNemar's test)."""
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise ValueError(
             f"images and labels differ in length (train {len(x_train)} vs {len(y_train)}, "
@@ -151,7 +144,7 @@ def run_baselines(
     rows = []
     for name in names:
         x, y = data.stratified_subset(x_train, y_train, sizes[name], seed=seed)
-        _, result, predicted = fit_score_predict(name, x, y, x_test, y_test, seed=seed, n_jobs=n_jobs)
+        _, result, predicted = fit_and_score(name, x, y, x_test, y_test, seed=seed, n_jobs=n_jobs)
         if predictions is not None:
             predictions[result.model] = predicted
         if verbose:

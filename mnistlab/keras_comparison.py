@@ -23,13 +23,14 @@ LABELS = {
 
 def fit_and_score(
     name: str, x_train, y_train, x_test, y_test, epochs: int, batch_size: int = 128, seed: int = config.SEED
-) -> tuple[keras.Model, BaselineResult]:
+) -> tuple[keras.Model, BaselineResult, np.ndarray]:
     """Train the course architecture ``name`` with the course recipe and measure it like a baseline.
 
     ``name`` is a key of :data:`mnistlab.models.MODELS`. Training is :func:`mnistlab.training.fit`
     (the recipe, callbacks and best-epoch weights the course uses), on ``x_train`` minus the
     10 % it holds out for validation; the time is its wall-clock fit time. Prediction time is
-    for ``x_test``; the size is the saved deployable ``.keras`` file. Returns ``(model, result)``.
+    for ``x_test``; the size is the saved deployable ``.keras`` file. Returns ``(model, result, predicted)``,
+    ``predicted`` the labels it gives ``x_test``.
     """
     config.set_seed(seed)
     split = training.prepare_data(None, seed=seed, arrays=((x_train, y_train), (x_test, y_test)))
@@ -50,4 +51,4 @@ def fit_and_score(
         predict_seconds=predict_seconds,
         size_bytes=size,
     )
-    return fitted.model, result
+    return fitted.model, result, predicted

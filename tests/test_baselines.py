@@ -39,7 +39,7 @@ def test_features_are_flat_pixels_scaled_to_unit_range():
 @pytest.mark.parametrize("name", list(baselines.BASELINES))
 def test_each_baseline_learns_the_small_slice(mnist_small, name):
     (x_train, y_train), (x_test, y_test) = mnist_small
-    model, result = baselines.fit_and_score(name, x_train, y_train, x_test, y_test)
+    model, result, _ = baselines.fit_and_score(name, x_train, y_train, x_test, y_test)
     assert result.model == baselines.BASELINES[name]
     assert (result.train_size, result.test_size) == (1_000, 200)
     assert result.accuracy > 0.7  # 1,000 digits are enough for every baseline to be far above chance (0.1)
@@ -51,8 +51,8 @@ def test_each_baseline_learns_the_small_slice(mnist_small, name):
 
 def test_knn_size_grows_with_the_digits_it_stores(mnist_small):
     (x_train, y_train), (x_test, y_test) = mnist_small
-    small, _ = baselines.fit_and_score("knn", x_train[:100], y_train[:100], x_test, y_test)
-    large, _ = baselines.fit_and_score("knn", x_train, y_train, x_test, y_test)
+    small, _, _ = baselines.fit_and_score("knn", x_train[:100], y_train[:100], x_test, y_test)
+    large, _, _ = baselines.fit_and_score("knn", x_train, y_train, x_test, y_test)
     # k-NN keeps every training image: 900 more images of 784 float32 pixels
     growth = baselines.model_size_bytes(large) - baselines.model_size_bytes(small)
     assert growth >= 900 * 784 * 4

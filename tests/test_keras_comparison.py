@@ -14,7 +14,9 @@ def test_every_course_architecture_has_a_table_label():
 
 def test_keras_models_are_measured_the_same_way(mnist_small):
     (x_train, y_train), (x_test, y_test) = mnist_small
-    model, result = keras_comparison.fit_and_score("dense", x_train, y_train, x_test, y_test, epochs=3, batch_size=32)
+    model, result, _ = keras_comparison.fit_and_score(
+        "dense", x_train, y_train, x_test, y_test, epochs=3, batch_size=32
+    )
     assert result.model == keras_comparison.LABELS["dense"]
     assert result.train_size == 900  # 10 % of the 1,000 digits are held out for validation
     assert result.test_size == 200
