@@ -35,22 +35,27 @@ lint: setup
 # process): --dist loadfile keeps one file's tests, or one notebook's cells, together and in order on a worker.
 PARALLEL := -n auto --maxprocesses 4 --dist loadfile
 
+# The course's nbval plugin checks the self-check cells: ✅ in a course notebook, ❌ in a student copy
+# (mnistlab/exercises/pytest_plugin.py). It is named here, where notebooks are run, rather than installed as a
+# pytest11 entry point that would load it into every pytest run of any environment with mnistlab installed.
+NBVAL := --nbval-lax --nbval-current-env -p mnistlab.exercises.pytest_plugin
+
 unit: setup data
 	$(BIN)/python -m pytest $(PARALLEL) tests
 
 # Notebooks always run in fast mode here; run them yourself in JupyterLab for the full course.
 notebooks: setup data
-	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) --nbval-lax --nbval-current-env $(NOTEBOOKS)
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) $(NBVAL) $(NOTEBOOKS)
 
 # The student copies run top to bottom too: every self-check must print ❌ ("not done yet"), none may
 # pass untouched, and no cell may raise (mnistlab/exercises/pytest_plugin.py and grading.py). The plugin
 # knows a student copy by the mark `mnistlab student` puts in its metadata.
 student-notebooks: student data
-	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) --nbval-lax --nbval-current-env build/student
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) $(NBVAL) build/student
 
 # Both in one run, so the cores share the work of the two.
 all-notebooks: student data
-	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) --nbval-lax --nbval-current-env $(NOTEBOOKS) build/student
+	MNISTLAB_FAST=1 $(BIN)/python -m pytest $(PARALLEL) $(NBVAL) $(NOTEBOOKS) build/student
 
 test: lint unit all-notebooks
 

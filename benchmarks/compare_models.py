@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=-1, help="cores for k-NN and the random forest (default: all)")
     args = parser.parse_args(argv)
 
-    budget = config.FAST if args.fast else config.budget()
+    budget = config.budget(fast=args.fast)
     out = results_path(budget)
     arrays = data.load_mnist()
     (x_train, y_train), (x_test, y_test) = arrays

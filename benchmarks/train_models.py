@@ -5,7 +5,7 @@
     nice -n 10 python benchmarks/train_models.py --only dense small_cnn dropout_cnn default --seeds 1
     nice -n 10 python benchmarks/train_models.py --recipe default v3-order --epochs 10 12 --batch-size 128 256
 
-Every run of the same seed trains on the same digits (``prepare_data(seed=...)``). Runs are
+Every run of the same seed trains on the same digits (``data.split_mnist(seed=...)``). Runs are
 interleaved — seed 0 of every configuration, then seed 1 of every configuration… — so that a change
 in the machine's load hits all configurations alike, and the anchor, the seed project's dropout CNN
 (``models.build_dropout_cnn``, trained with the budget's epochs), is always in the same run: its ratios
@@ -133,7 +133,7 @@ def v3_order_model(keras, models):
         if isinstance(layer, keras.layers.ReLU) and pending_pool is not None:
             stack.append(pending_pool)
             pending_pool = None
-    return keras.Sequential(stack, name="default_cnn")  # the name keeps the default recipe's optimizer and loss
+    return keras.Sequential(stack, name="default_cnn_v3_order")
 
 
 def configurations(args, plan) -> list[dict]:
@@ -160,13 +160,14 @@ def label(conf: dict) -> str:
 
 
 def train_once(conf: dict, split, seed: int, folder: Path):
-    from mnistlab import models, training
+    from mnistlab import architectures, models, training
 
     if conf["model"] == DEFAULT_MODEL:
         model, settings = build_recipe(conf["recipe"])
         augment = settings
     else:
         model, augment = models.build_model(conf["model"]), "recipe"
+    recipe = architectures.get(conf["model"]).recipe  # every variant of the default model trains with its recipe
     config.set_seed(seed)
     result = training.fit(
         model,
@@ -177,6 +178,7 @@ def train_once(conf: dict, split, seed: int, folder: Path):
         verbose=0,
         augment=augment,
         seed=seed,
+        recipe=recipe,
     )
     result.test_accuracy, result.test_loss = training.accuracy_and_loss(result.model, split.x_test, split.y_test)
     return result
@@ -194,10 +196,10 @@ def stroke_tests(split) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    plan = config.FAST if args.fast else config.budget()
+    plan = config.budget(fast=args.fast)
     confs = configurations(args, plan)
 
-    from mnistlab import data, training
+    from mnistlab import data, store, training
 
     command = "python benchmarks/train_models.py " + " ".join(sys.argv[1:] if argv is None else argv)
     print(
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for seed in range(args.seeds):
-            split = training.prepare_data(plan.train_size, seed=seed, arrays=arrays)
+            split = data.split_mnist(plan.train_size, seed=seed, arrays=arrays)
             strokes = strokes or stroke_tests(split)  # the test set is the same for every seed
             for conf in confs:
                 before = os.getloadavg()[0]
@@ -242,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 if conf["model"] == DEFAULT_MODEL and conf["recipe"] == "default" and size_mb is None:
-                    path = training.save_deployable(result.model, folder / "default.keras")
-                    size_mb = training.file_size_mb(path)
+                    path = store.save_deployable(result.model, folder / "default.keras")
+                    size_mb = store.file_size_mb(path)
     table = summarise(confs, runs)
     print_table(table)
     if size_mb is not None:

@@ -60,11 +60,9 @@ class Settings:
 
 # What the default model trains with: the geometry it had inside its graph before version 4 (Keras'
 # RandomRotation(0.01) = ±3.6°, RandomTranslation(0.1) = ±2.8 px, RandomZoom(0.1)) plus stroke-width changes.
-# Measured (benchmarks/train_models.py, 3 seeds, 12 epochs; README "Benchmarks"): the stroke-width changes
-# keep the MNIST test accuracy (median 99.62 % against 99.61 % without them) and read more of the test digits
-# redrawn with one-pixel strokes (97.6 % against 96.5 %) and with bold strokes (99.1 % against 98.8 %); an
-# elastic wobble of 0.8 px, or a stronger geometry (±8°, shear 0.15, stretch 10 %), added nothing to either
-# (99.57 % and 99.53 %), so they stay available but off.
+# The stroke-width changes keep the MNIST test accuracy and read more of the test digits redrawn with thin or
+# bold strokes; an elastic wobble, or a stronger geometry, added nothing to either, so they stay available but
+# off (benchmarks/RESULTS.md, "Augmentation").
 DEFAULT = Settings()
 AFFINE_ONLY = Settings(thin=0.0, thick=0.0)  # the version-3 geometry alone
 
@@ -282,7 +280,7 @@ def training_batches(
     stream = tf.data.Dataset.counter(first_epoch).flat_map(one_epoch)
     stream = stream.map(make_batch, num_parallel_calls=PIPELINE_THREADS, deterministic=True)
     options = tf.data.Options()
-    # Measured: with tf.data's autotuning on, destroying the iterator at the end of fit() sometimes stalled
-    # for 10-40 s; fixed sizes never did, and trained as fast (a batch costs ~1/10 of a training step).
+    # Fixed sizes: with tf.data's autotuning on, destroying the iterator at the end of fit() sometimes stalled
+    # for many seconds; fixed sizes never did, and trained as fast (benchmarks/RESULTS.md, "Augmentation").
     options.autotune.enabled = False
     return stream.prefetch(PREFETCH_BATCHES).with_options(options)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from mnistlab import config, data
+from mnistlab import config, data, evaluation
 
 # name -> what the table calls it
 BASELINES = {
@@ -94,7 +94,7 @@ def fit_and_score(
         model=BASELINES[name],
         train_size=len(y_train),
         test_size=len(y_test),
-        accuracy=float(np.mean(predicted == np.asarray(y_test))),
+        accuracy=evaluation.accuracy(y_test, predicted),
         train_seconds=train_seconds,
         predict_seconds=predict_seconds,
         size_bytes=model_size_bytes(model),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -51,18 +49,14 @@ def train_and_score(model, x_train, y_train, x_test, y_test, epochs: int, batch_
     Compiled by :func:`mnistlab.training.compile_model`; no validation set, no early stopping:
     the held-out digits are only looked at once, at the end, so they stay unseen.
     """
-    from mnistlab import evaluation, training
+    from mnistlab import architectures, training
 
+    # A registered name trains with its own recipe; any other builder with the tutorials' one.
+    recipe = architectures.get(model).recipe if isinstance(model, str) else architectures.TUTORIAL
     config.set_seed(seed)  # the same start for every fold: differences come from the digits
     network = _builder(model)()
-    steps = math.ceil(len(x_train) / batch_size) * epochs
-    training.compile_model(network, total_steps=max(steps, 2))
-    start = time.perf_counter()
-    network.fit(x_train, training.prepare_labels(network, y_train), epochs=epochs, batch_size=batch_size,
-                verbose=0)
-    seconds = time.perf_counter() - start
-    predicted = np.asarray(network(x_test, training=False)).argmax(axis=1)  # eager: no predict() tracing
-    return evaluation.accuracy(y_test, predicted), seconds
+    seconds = training.fit_briefly(network, x_train, y_train, epochs, batch_size, recipe)
+    return training.accuracy_and_loss(network, x_test, y_test)[0], seconds
 
 
 def cross_validate(model, images, labels, n_splits: int = 5, epochs: int = 2, batch_size: int = 128,

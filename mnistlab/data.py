@@ -10,11 +10,13 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mnistlab import config
+from mnistlab.errors import MnistlabError
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -22,6 +24,7 @@ DATA_ENV = "MNISTLAB_DATA"
 FILE_NAME = "mnist.npz"
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28)
+INPUT_SHAPE = (*IMAGE_SHAPE, 1)  # what every CNN of the course takes: one grey channel
 _ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 _EXPECTED_SHAPES = {
     "x_train": (60_000, 28, 28),
@@ -31,11 +34,8 @@ _EXPECTED_SHAPES = {
 }
 
 
-class MnistDataError(RuntimeError):
+class MnistDataError(MnistlabError, RuntimeError):
     """The MNIST file is missing, damaged or could not be downloaded; the message says what to do."""
-
-    def _render_traceback_(self) -> list[str]:  # Jupyter shows just the advice, not a traceback
-        return [f"MnistDataError: {self}"]
 
 
 # --------------------------------------------------------------------------- finding the file
@@ -357,11 +357,40 @@ def slant_angles(images: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan(-mu11 / mu02))
 
 
-# The old spelling `python -m mnistlab.data` keeps working and points to the command that replaced it.
-# (This block runs only when the file is executed as __main__, a different module object from
-# mnistlab.data, so importing the CLI here closes no import cycle.)
-if __name__ == "__main__":
-    from mnistlab.cli import main
 
-    print("note: 'python -m mnistlab.data' is now 'python -m mnistlab data'; running that.", file=sys.stderr)
-    raise SystemExit(main(["data", *sys.argv[1:]]))
+# --------------------------------------------------------------------------- train / validation / test
+
+VALIDATION_FRACTION = 0.1  # of the training digits, held out to choose epochs and compare runs
+
+
+@dataclass
+class Split:
+    """Images already as CNN input (float32, (N, 28, 28, 1)) and integer labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def split_mnist(train_size: int | None = None, seed: int = config.SEED, arrays=None) -> Split:
+    """MNIST as train / validation / test, ready for the CNNs.
+
+    ``train_size`` training digits (all 60,000 when None) are drawn class-balanced, then
+    :data:`VALIDATION_FRACTION` of them are held out for validation; the 10,000 test digits are
+    never used while training. ``arrays`` (the output of :func:`load_mnist`) may be given to
+    avoid reading the file again.
+    """
+    (x_train, y_train), (x_test, y_test) = arrays if arrays is not None else load_mnist()
+    x_train, y_train = stratified_subset(x_train, y_train, train_size, seed=seed)
+    x_tr, x_val, y_tr, y_val = train_validation_split(x_train, y_train, VALIDATION_FRACTION, seed=seed)
+    return Split(
+        to_cnn_input(x_tr),
+        np.asarray(y_tr),
+        to_cnn_input(x_val),
+        np.asarray(y_val),
+        to_cnn_input(x_test),
+        np.asarray(y_test),
+    )

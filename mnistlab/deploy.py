@@ -20,16 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab import config, inference
+from mnistlab import config, data, inference
+from mnistlab.errors import MnistlabError
 
 TFLITE_SUFFIX = ".tflite"
 # How many training digits calibrate the int8 ranges. The activation ranges settle after a few
 # hundred class-balanced digits; more only makes the conversion slower.
 REPRESENTATIVE_SIZE = 300
-INPUT_SHAPE = (28, 28, 1)
+INPUT_SHAPE = data.INPUT_SHAPE
 
 
-class ExportError(RuntimeError):
+class ExportError(MnistlabError, RuntimeError):
     """A model could not be converted or a ``.tflite`` file could not be used; the message says why."""
 
 
@@ -41,13 +42,6 @@ def tflite_path(model_path: str | os.PathLike, int8: bool) -> Path:
     model_path = Path(model_path)
     stem = model_path.name.removesuffix(".keras")
     return model_path.with_name(f"{stem}-{'int8' if int8 else 'float32'}{TFLITE_SUFFIX}")
-
-
-def default_tflite_path(int8: bool = True) -> Path:
-    """The export of the course's default model for the current mode (see ``training.default_model_path``)."""
-    from mnistlab import training
-
-    return tflite_path(training.default_model_path(), int8)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -237,13 +231,7 @@ class LiteRTPredictor(inference.Predictor):
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Softmax rows (N, 10) for prepared images (N, 28, 28, 1) or (28, 28, 1)."""
-        batch = np.asarray(batch, dtype=np.float32)
-        if batch.shape in ((28, 28), INPUT_SHAPE):
-            batch = batch.reshape(1, *INPUT_SHAPE)
-        if batch.ndim == 3 and batch.shape[1:] == (28, 28):
-            batch = batch[..., np.newaxis]
-        if batch.ndim != 4 or batch.shape[1:] != INPUT_SHAPE:
-            raise ValueError(f"expected prepared images of shape (N, 28, 28, 1), got {batch.shape}")
+        batch = inference.as_batch(batch)
         with self._lock:
             if len(batch) != self._batch:  # the file has a dynamic batch axis: resize once per size
                 self._interpreter.resize_tensor_input(self._input["index"], [len(batch), *INPUT_SHAPE])
@@ -255,25 +243,29 @@ class LiteRTPredictor(inference.Predictor):
         return self._dequantise(raw)
 
 
-def load_predictor(path: str | os.PathLike | None = None) -> inference.Predictor:
-    """A predictor for a ``.keras`` file (Keras) or a ``.tflite`` file (LiteRT).
+def model_file(path: str | os.PathLike | None = None) -> Path:
+    """The model file a command works on: ``path``, or the course's default model of the current mode."""
+    if path is None:
+        from mnistlab import store  # imports Keras: only when the default .keras model is meant anyway
 
-    ``None`` means the course's saved default model; unlike ``inference.load_default_model`` this
-    never trains, so a server or an export fails fast with the command that trains the model.
+        return store.default_model_path()
+    return Path(path).expanduser()
+
+
+def load_predictor(path: str | os.PathLike | None = None) -> inference.Predictor:
+    """The one loader of every command: a predictor for a ``.keras`` file (Keras) or a ``.tflite`` file (LiteRT).
+
+    ``None`` means the course's saved default model. It never trains (only ``python -m mnistlab
+    train`` does): a missing file raises :class:`mnistlab.store.ModelFileError` (or, for
+    ``.tflite``, :class:`ExportError`) whose message names the command that makes it.
     A ``.tflite`` file is run without importing TensorFlow at all (faster start, far less memory).
     """
-    if path is not None and Path(path).suffix == TFLITE_SUFFIX:
-        return LiteRTPredictor(Path(path).expanduser())
-    from mnistlab import training
+    path = model_file(path)
+    if path.suffix == TFLITE_SUFFIX:
+        return LiteRTPredictor(path)
+    from mnistlab import store
 
-    if path is None:
-        path = training.default_model_path()
-        if not path.is_file():
-            raise training.ModelFileError(
-                f"No trained default model at {path}. Train it first with: python -m mnistlab train"
-                f"{' --fast' if config.fast_mode() else ''} (or run notebook 04), or pass --model PATH."
-            )
-    return inference.Predictor(inference.load_model(Path(path).expanduser()))
+    return inference.Predictor(store.load_model(path))
 
 
 # --------------------------------------------------------------------------- measuring

@@ -28,7 +28,8 @@ def environment_summary() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     summary["mode"] = config.budget().name + (" (MNISTLAB_FAST=1)" if config.fast_mode() else "")
-    summary["course folder"] = str(config.repo_root())
+    folder, why = config.course_folder()
+    summary["course folder"] = f"{folder} ({why})"
     return summary
 
 

@@ -11,6 +11,7 @@ from typing import Literal, TypeAlias
 import numpy as np
 
 from mnistlab import images
+from mnistlab.data import IMAGE_SHAPE, INPUT_SHAPE
 from mnistlab.images import ImageSource
 
 # ok: a digit read with confidence; unsure: below MIN_CONFIDENCE (the top-3 are still given);
@@ -76,10 +77,22 @@ def load_default_model():
 
 
 def load_model(path: str | os.PathLike):
-    """A saved Keras model; a missing or damaged file raises :class:`mnistlab.training.ModelFileError`."""
-    from mnistlab import training
+    """A saved Keras model; a missing or damaged file raises :class:`mnistlab.store.ModelFileError`."""
+    from mnistlab import store
 
-    return training.load_model(Path(path).expanduser())
+    return store.load_model(Path(path).expanduser())
+
+
+def as_batch(batch) -> np.ndarray:
+    """Prepared digits as a float32 batch (N, 28, 28, 1): one digit or a batch, with or without its channel axis."""
+    batch = np.asarray(batch, dtype=np.float32)
+    if batch.shape in (INPUT_SHAPE, IMAGE_SHAPE):
+        batch = batch.reshape(1, *INPUT_SHAPE)
+    if batch.ndim == 3 and batch.shape[1:] == IMAGE_SHAPE:
+        batch = batch[..., np.newaxis]
+    if batch.ndim != 4 or batch.shape[1:] != INPUT_SHAPE:
+        raise ValueError(f"expected prepared images of shape (N, 28, 28, 1), got {batch.shape}")
+    return batch
 
 
 class Predictor:
@@ -94,20 +107,13 @@ class Predictor:
 
         self.model = model if model is not None else load_default_model()
         self.min_confidence = min_confidence
-        spec = tf.TensorSpec(shape=(None, 28, 28, 1), dtype=tf.float32)
+        spec = tf.TensorSpec(shape=(None, *INPUT_SHAPE), dtype=tf.float32)
         self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
-        self._call(tf.zeros((1, 28, 28, 1)))  # trace once now, not on the first real image
+        self._call(tf.zeros((1, *INPUT_SHAPE)))  # trace once now, not on the first real image
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Softmax rows (N, 10) for prepared images (N, 28, 28, 1) or (28, 28, 1)."""
-        batch = np.asarray(batch, dtype=np.float32)
-        if batch.shape == (28, 28, 1) or batch.shape == (28, 28):
-            batch = batch.reshape(1, 28, 28, 1)
-        if batch.ndim == 3 and batch.shape[1:] == (28, 28):
-            batch = batch[..., np.newaxis]
-        if batch.ndim != 4 or batch.shape[1:] != (28, 28, 1):
-            raise ValueError(f"expected prepared images of shape (N, 28, 28, 1), got {batch.shape}")
-        return np.asarray(self._call(batch))
+        return np.asarray(self._call(as_batch(batch)))
 
     def judge(self, prepared: np.ndarray, probabilities: np.ndarray, name: str) -> Prediction:
         """Turn one probability row into a :class:`Prediction`, flagging what is not a digit."""

@@ -9,16 +9,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from mnistlab import config, models, training
+from mnistlab import architectures, config, data, evaluation, models, store, training
 from mnistlab.baselines import BaselineResult
 
-# name (a key of mnistlab.models.MODELS) -> what the comparison table calls it
-LABELS = {
-    "dense": "Dense net (2x128)",
-    "small_cnn": "Small CNN",
-    "dropout_cnn": "Dropout CNN",
-    "default": "Default model (CNN + BN + augmentation)",
-}
+# name (a key of mnistlab.models.MODELS) -> what the comparison table calls it (the registry's display labels)
+LABELS = {name: arch.label for name, arch in architectures.REGISTRY.items()}
 
 
 def fit_and_score(
@@ -33,20 +28,21 @@ def fit_and_score(
     ``predicted`` the labels it gives ``x_test``.
     """
     config.set_seed(seed)
-    split = training.prepare_data(None, seed=seed, arrays=((x_train, y_train), (x_test, y_test)))
-    model = models.build_model(name)
+    arch = architectures.get(name)
+    split = data.split_mnist(None, seed=seed, arrays=((x_train, y_train), (x_test, y_test)))
+    model = models.build(arch)
     with tempfile.TemporaryDirectory() as folder:
         fitted = training.fit(model, split, epochs, batch_size, checkpoint_path=Path(folder) / "best.weights.h5",
-                              verbose=0)
+                              verbose=0, recipe=arch.recipe)
         start = time.perf_counter()
         predicted = fitted.model.predict(split.x_test, batch_size=512, verbose=0).argmax(axis=1)
         predict_seconds = time.perf_counter() - start
-        size = training.save_deployable(fitted.model, Path(folder) / "model.keras").stat().st_size
+        size = store.save_deployable(fitted.model, Path(folder) / "model.keras").stat().st_size
     result = BaselineResult(
-        model=LABELS.get(name, name),
+        model=arch.label,
         train_size=len(split.y_train),
         test_size=len(y_test),
-        accuracy=float(np.mean(predicted == np.asarray(y_test))),
+        accuracy=evaluation.accuracy(y_test, predicted),
         train_seconds=fitted.train_seconds,
         predict_seconds=predict_seconds,
         size_bytes=size,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from mnistlab import config, data, training
+from mnistlab import data
+
+if TYPE_CHECKING:  # Keras is imported by the functions that need it
+    import keras
 
 NUM_CLASSES = data.NUM_CLASSES
 
@@ -53,41 +58,39 @@ def true_logit_gradients(true_logits: np.ndarray, wrong_logit: float = 4.0) -> p
     return frame
 
 
-# The same grid for both losses, wide enough for each to find its own best rate: Keras' MSE is the mean over
-# the 10 outputs, so at one rate its push on the logits is about 10 times weaker than cross-entropy's.
-RATES = (0.1, 0.3, 1.0, 3.0)
-RACE_BUDGETS = {
-    "fast": training.RaceBudget(train_size=2_000, epochs=2, batch_size=64, val_size=1_000,
-                                rates={"cross-entropy": RATES, "MSE": RATES}),
-    "full": training.RaceBudget(train_size=6_000, epochs=5, batch_size=64, val_size=None,
-                                rates={"cross-entropy": RATES, "MSE": RATES}),
-}
+# --------------------------------------------------------------------------- one step by hand
+# What minimising a loss means, written out for notebook 03: the gradient of the loss and one step down it.
 
 
-def race_budget(plan: config.Budget | None = None) -> training.RaceBudget:
-    """The loss race's :class:`~mnistlab.training.RaceBudget` for ``plan`` (default: the current mode)."""
-    return RACE_BUDGETS[(plan or config.budget()).name]
+def loss_and_gradients(model: keras.Model, loss_fn, images, labels) -> tuple[float, list]:
+    """The loss of ``model`` on one batch and its gradient for every trainable weight (``tf.GradientTape``).
 
-
-def contestants() -> dict[str, training.Contestant]:
-    """Cross-entropy and MSE, both on one-hot targets and trained by plain SGD, so only the loss differs."""
-    import keras
-
-    return {
-        "cross-entropy": training.Contestant(
-            keras.optimizers.SGD, keras.losses.CategoricalCrossentropy(), one_hot=True
-        ),
-        "MSE": training.Contestant(keras.optimizers.SGD, keras.losses.MeanSquaredError(), one_hot=True),
-    }
-
-
-def loss_sweep(
-    split: training.Split, budget: training.RaceBudget | None = None, seed: int = config.SEED
-) -> pd.DataFrame:
-    """The dense baseline trained with cross-entropy and with MSE at every rate of ``budget`` (:func:`race_budget`).
-
-    Same starting weights, digits, order, epochs and plain-SGD optimizer for every run
-    (:func:`mnistlab.training.rate_sweep`): one row per run and epoch. Pick each loss's best
-    rate with :func:`mnistlab.training.best_rates` and race them with :func:`~mnistlab.training.race_curves`.
+    The tape records the forward pass; ``tape.gradient`` then runs it backwards
+    (backpropagation) to get ∂loss/∂w for each weight ``w``, in the order of
+    ``model.trainable_variables``.
     """
-    return training.rate_sweep(split, contestants(), budget or race_budget(), seed=seed)
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss = loss_fn(labels, model(images, training=True))
+    return float(loss), tape.gradient(loss, model.trainable_variables)
+
+
+def manual_sgd_step(model: keras.Model, loss_fn, images, labels, learning_rate: float) -> float:
+    """One step of plain gradient descent written out: every weight ``w ← w − learning_rate · ∂loss/∂w``.
+
+    Changes ``model``'s weights in place and returns the loss on the batch *before* the
+    step. It is exactly what ``keras.optimizers.SGD(learning_rate)`` does in
+    :func:`optimizer_step` (notebook 03 checks that on a real batch).
+    """
+    loss, gradients = loss_and_gradients(model, loss_fn, images, labels)
+    for weight, gradient in zip(model.trainable_variables, gradients, strict=True):
+        weight.assign(weight - learning_rate * gradient)
+    return loss
+
+
+def optimizer_step(model: keras.Model, loss_fn, images, labels, optimizer: keras.optimizers.Optimizer) -> float:
+    """The same step taken by a Keras optimizer (``apply_gradients``); returns the loss before the step."""
+    loss, gradients = loss_and_gradients(model, loss_fn, images, labels)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+    return loss

@@ -6,15 +6,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from mnistlab.architectures import MODEL_NAMES
-from mnistlab.data import NUM_CLASSES
-
-INPUT_SHAPE = (28, 28, 1)
-
-# Bump when build_default_model() or its training recipe changes, so that saved default models of an
-# older design are never loaded by mistake (the version is part of the saved file's name).
-# v4: augmentation moved out of the model into the input pipeline, with stroke-width changes; pooling before BN.
-DEFAULT_ARCHITECTURE_VERSION = "v4"
+from mnistlab import architectures
+from mnistlab.data import INPUT_SHAPE, NUM_CLASSES
 
 # Batch normalisation keeps running averages of each channel's mean and variance for use at
 # prediction time. Keras' default momentum 0.99 averages over ~100 steps: too slow for the few
@@ -104,8 +97,8 @@ def conv_block(filters: int, name: str, pool: bool) -> list[keras.layers.Layer]:
     and adds its own learned offset (beta), which would make a bias redundant. Pooling
     comes *before* batch normalisation so that it normalises a quarter as many values:
     Keras' batch normalisation is a chain of element-wise operations, and on a CPU it cost
-    more than the convolutions when it ran on the full-size maps (measured in
-    ``benchmarks/train_models.py``). The normalisation uses :data:`BN_MOMENTUM`.
+    more than the convolutions when it ran on the full-size maps (``benchmarks/RESULTS.md``,
+    "The default model's design"). The normalisation uses :data:`BN_MOMENTUM`.
     """
     stack = [layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv")]
     if pool:
@@ -120,7 +113,7 @@ def build_default_model() -> keras.Model:
     """The course's default model: the classic small CNN with batch normalisation, trained on augmented digits.
 
     Designed for this course to reach about 99.5 % test accuracy in under three minutes on a
-    2-core CPU (see notebooks 02 and 04 and ``benchmarks/train_models.py``):
+    2-core CPU (see notebooks 02 and 04; the measurements are in ``benchmarks/RESULTS.md``):
 
     * the same Conv 32 → Pool → Conv 64 → Pool → Conv 64 → Dense 64 shape as the
       classic small CNN, because on a CPU every multiply-add costs time: 'valid'
@@ -230,25 +223,19 @@ def kernel_gradient_sizes(model: keras.Model, images, labels) -> list[float]:
     return [float(np.mean(np.abs(np.asarray(gradient)))) for gradient in gradients]
 
 
-# The names live in mnistlab.architectures, which the command line can import without Keras.
-MODELS = dict(zip(MODEL_NAMES, (build_dense, build_small_cnn, build_dropout_cnn, build_default_model), strict=True))
-
-# Parameter counts the tests assert (and notebook 02 derives by hand).
-EXPECTED_PARAMS = {
-    "dense": 118_282,
-    "small_cnn": 93_322,
-    "dropout_cnn": 225_034,
-    "default": 93_994,
-}
+def build(arch: architectures.Architecture) -> keras.Model:
+    """A fresh, untrained network of the registered architecture ``arch`` (its ``builder`` in this module)."""
+    return globals()[arch.builder]()
 
 
 def build_model(name: str) -> keras.Model:
-    """Build the architecture called ``name`` (one of :data:`MODELS`)."""
-    try:
-        builder = MODELS[name]
-    except KeyError:
-        raise ValueError(f"Unknown model name {name!r}: choose one of {', '.join(MODELS)}.") from None
-    return builder()
+    """Build the registered architecture called ``name`` (one of :data:`mnistlab.architectures.MODEL_NAMES`)."""
+    return build(architectures.get(name))
+
+
+# Views of the registry (mnistlab.architectures) for notebook 02: name -> builder, name -> parameter count.
+MODELS = {name: globals()[arch.builder] for name, arch in architectures.REGISTRY.items()}
+EXPECTED_PARAMS = {name: arch.params for name, arch in architectures.REGISTRY.items()}
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: str = "valid") -> int:
@@ -333,16 +320,3 @@ def layer_table(model: keras.Model):
         for layer, field in zip(model.layers, fields, strict=True)
     ]
     return pd.DataFrame(rows)
-
-
-def multiply_adds(model: keras.Model) -> int:
-    """Multiply-adds for one digit through the conv and dense layers (the cost a CPU pays per image)."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, layers.Conv2D):
-            _, height, width, filters = layer.output.shape
-            kernel = layer.kernel.shape
-            total += height * width * filters * kernel[0] * kernel[1] * kernel[2]
-        elif isinstance(layer, layers.Dense):
-            total += layer.kernel.shape[0] * layer.kernel.shape[1]
-    return int(total)

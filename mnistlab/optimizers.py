@@ -5,46 +5,40 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mnistlab import config, training
+from mnistlab import config, data, races, training
 
 MOMENTUM = 0.9  # the usual value; Keras' SGD(momentum=0.9)
 
 # Each optimizer's grid is spaced x3 around the rate it is usually run with. Momentum 0.9 makes a steady
 # gradient's steps 1 / (1 - 0.9) = 10 times longer (see velocity_growth), so its grid sits lower than plain SGD's.
-RACE_BUDGETS = {
-    "fast": training.RaceBudget(
-        train_size=1_000,
-        epochs=1,
-        batch_size=32,
-        val_size=1_000,
-        rates={
-            "SGD": (0.1, 0.3),
-            "SGD + momentum": (0.01, 0.03),
-            "Adam": (1e-3, 3e-3),
-            "AdamW": (1e-3, 3e-3),
-        },
-    ),
-    "full": training.RaceBudget(
-        train_size=10_000,
-        epochs=3,
-        batch_size=64,
-        val_size=None,
-        rates={
-            "SGD": (0.03, 0.1, 0.3, 1.0),
-            "SGD + momentum": (0.003, 0.01, 0.03, 0.1),
-            "Adam": (3e-4, 1e-3, 3e-3, 1e-2),
-            "AdamW": (3e-4, 1e-3, 3e-3, 1e-2),
-        },
-    ),
+# A budget tries the middle config.Budget.optimizer_race_rates of each grid (fast mode: the two around the usual rate).
+RATES = {
+    "SGD": (0.03, 0.1, 0.3, 1.0),
+    "SGD + momentum": (0.003, 0.01, 0.03, 0.1),
+    "Adam": (3e-4, 1e-3, 3e-3, 1e-2),
+    "AdamW": (3e-4, 1e-3, 3e-3, 1e-2),
 }
 
 
-def race_budget(plan: config.Budget | None = None) -> training.RaceBudget:
-    """The optimizer race's :class:`~mnistlab.training.RaceBudget` for ``plan`` (default: the current mode)."""
-    return RACE_BUDGETS[(plan or config.budget()).name]
+def middle(grid: tuple[float, ...], count: int) -> tuple[float, ...]:
+    """The ``count`` middle rates of ``grid`` (all of it when ``count`` is as long)."""
+    start = max((len(grid) - count) // 2, 0)
+    return tuple(grid[start:start + count])
 
 
-def contestants() -> dict[str, training.Contestant]:
+def race_budget(plan: config.Budget | None = None) -> races.RaceBudget:
+    """The optimizer race's :class:`~mnistlab.races.RaceBudget` under ``plan`` (default: the current mode's budget).
+
+    Its size is the budget's ``optimizer_race_run``; each optimizer tries the middle
+    ``optimizer_race_rates`` rates of its grid in :data:`RATES`.
+    """
+    plan = plan or config.budget()
+    run = plan.optimizer_race_run
+    rates = {name: middle(grid, plan.optimizer_race_rates) for name, grid in RATES.items()}
+    return races.RaceBudget(run.train_size, run.epochs, run.batch_size, run.val_size, rates=rates)
+
+
+def contestants() -> dict[str, races.Contestant]:
     """The four optimizers, each a function of its learning rate; all train with sparse cross-entropy.
 
     AdamW's weight decay is the default model's (:data:`mnistlab.training.WEIGHT_DECAY`).
@@ -52,24 +46,24 @@ def contestants() -> dict[str, training.Contestant]:
     import keras
 
     return {
-        "SGD": training.Contestant(keras.optimizers.SGD),
-        "SGD + momentum": training.Contestant(lambda rate: keras.optimizers.SGD(rate, momentum=MOMENTUM)),
-        "Adam": training.Contestant(keras.optimizers.Adam),
-        "AdamW": training.Contestant(
+        "SGD": races.Contestant(keras.optimizers.SGD),
+        "SGD + momentum": races.Contestant(lambda rate: keras.optimizers.SGD(rate, momentum=MOMENTUM)),
+        "Adam": races.Contestant(keras.optimizers.Adam),
+        "AdamW": races.Contestant(
             lambda rate: keras.optimizers.AdamW(rate, weight_decay=training.WEIGHT_DECAY)
         ),
     }
 
 
 def optimizer_sweep(
-    split: training.Split, budget: training.RaceBudget | None = None, seed: int = config.SEED
+    split: data.Split, budget: races.RaceBudget | None = None, seed: int = config.SEED
 ) -> pd.DataFrame:
     """The dense baseline trained by each optimizer at every rate of ``budget`` (default :func:`race_budget`).
 
     Same starting weights, digits, order, epochs and batch size for every run
-    (:func:`mnistlab.training.rate_sweep`): one row per run and epoch.
+    (:func:`mnistlab.races.rate_sweep`): one row per run and epoch.
     """
-    return training.rate_sweep(split, contestants(), budget or race_budget(), seed=seed)
+    return races.rate_sweep(split, contestants(), budget or race_budget(), seed=seed)
 
 
 def velocity_growth(steps: int, learning_rate: float = 0.1, momentum: float = MOMENTUM) -> pd.DataFrame:

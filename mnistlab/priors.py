@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,19 +68,16 @@ class PriorsBudget:
     epochs: int
     test_size: int
     shift: int  # pixels
+    batch_size: int = 32
 
 
-# Fast mode must cost a few seconds (four trainings: two models × original and permuted pixels).
-PRIORS_BUDGETS = {
-    "fast": PriorsBudget(train_size=1_500, epochs=2, test_size=1_000, shift=2),
-    "full": PriorsBudget(train_size=12_000, epochs=3, test_size=10_000, shift=2),
-}
-PRIORS_BATCH_SIZE = 32
+PRIORS_SHIFT = 2  # pixels the shifted test digits move, in every mode
 
 
 def priors_budget(plan: config.Budget | None = None) -> PriorsBudget:
-    """The :class:`PriorsBudget` of ``plan`` (default: the current mode's budget)."""
-    return PRIORS_BUDGETS[(plan or config.budget()).name]
+    """The :class:`PriorsBudget` under ``plan`` (default: the current mode's budget): its ``priors_run``."""
+    run = (plan or config.budget()).priors_run
+    return PriorsBudget(run.train_size, run.epochs, run.val_size, PRIORS_SHIFT, run.batch_size)
 
 
 def compare_priors(
@@ -126,15 +122,11 @@ def compare_priors(
         seconds = 0.0
         for train_images, tests in inputs.values():
             config.set_seed(seed)
-            model = training.compile_model(models.build_model(name))
-            start = time.perf_counter()
-            model.fit(data.to_cnn_input(train_images), y_train, batch_size=PRIORS_BATCH_SIZE,
-                      epochs=budget.epochs, verbose=0)
-            seconds += time.perf_counter() - start
+            model = models.build_model(name)
+            seconds += training.fit_briefly(model, data.to_cnn_input(train_images), y_train, budget.epochs,
+                                            budget.batch_size)
             for column, test_images in tests.items():
-                result = model.evaluate(data.to_cnn_input(test_images), y_test, batch_size=500, verbose=0,
-                                        return_dict=True)
-                row[column] = float(result["accuracy"])
+                row[column] = training.accuracy_and_loss(model, data.to_cnn_input(test_images), y_test)[0]
         row["seconds"] = seconds
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")[["original", "shifted test digits", "permuted pixels", "seconds"]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import keras
 import pandas as pd
@@ -32,25 +31,9 @@ STROKE_VARIANTS: dict[str, dict] = {
 }
 
 
-@dataclass(frozen=True)
-class ComparisonBudget:
-    """How much every variant trains in :func:`compare_variants`, and on how many validation digits it is scored."""
-
-    train_size: int
-    epochs: int
-    val_size: int | None  # None: the whole validation set
-
-
-# Fast mode must stay a few seconds per variant (notebook 04 trains five of them, then the stroke pair).
-COMPARISON_BUDGETS = {
-    "fast": ComparisonBudget(train_size=1_500, epochs=4, val_size=1_000),
-    "full": ComparisonBudget(train_size=6_000, epochs=6, val_size=None),
-}
-
-
-def comparison_budget(plan: config.Budget | None = None) -> ComparisonBudget:
-    """The :class:`ComparisonBudget` of ``plan`` (default: the current mode's budget)."""
-    return COMPARISON_BUDGETS[(plan or config.budget()).name]
+def comparison_budget(plan: config.Budget | None = None) -> config.Run:
+    """How much each variant trains under ``plan`` (default: the current mode's budget): its ``comparison_run``."""
+    return (plan or config.budget()).comparison_run
 
 
 def build_variant(batch_norm: bool = True, dropout: float = 0.0) -> keras.Model:
@@ -67,7 +50,7 @@ def build_variant(batch_norm: bool = True, dropout: float = 0.0) -> keras.Model:
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be a rate in [0, 1), got {dropout}")
     base = models.build_default_model()
-    stack: list = [keras.Input(shape=models.INPUT_SHAPE)]
+    stack: list = [keras.Input(shape=data.INPUT_SHAPE)]
     last_weighted = None
     for layer in base.layers:
         kind, layer_config = type(layer), layer.get_config()
@@ -87,16 +70,16 @@ def build_variant(batch_norm: bool = True, dropout: float = 0.0) -> keras.Model:
 def variant_name(batch_norm: bool, dropout: float) -> str:
     """A model name saying what the variant keeps, e.g. ``variant-bn-drop0.5``.
 
-    Never ``default_cnn``: every variant is compiled alike (Adam, plain cross-entropy;
-    see :func:`mnistlab.training.compile_model`), so only the ingredients differ.
+    Every variant is compiled alike (the tutorial recipe: Adam, plain cross-entropy; see
+    :func:`mnistlab.training.compile_model`), so only the ingredients differ.
     """
     parts = ["variant"] + ["bn"] * batch_norm + [f"drop{dropout:g}"] * (dropout > 0)
     return "-".join(parts) if len(parts) > 1 else "variant-plain"
 
 
 def compare_variants(
-    split: training.Split,
-    budget: ComparisonBudget | None = None,
+    split: data.Split,
+    budget: config.Run | None = None,
     variants: dict[str, dict] | None = None,
     batch_size: int = 64,
     seed: int = config.SEED,
@@ -166,15 +149,4 @@ def describe_augmentation(settings: augmentation.Settings | None) -> str:
 
 
 def _accuracy(model: keras.Model, images, labels) -> float:
-    return float(model.evaluate(images, labels, batch_size=500, verbose=0, return_dict=True)["accuracy"])
-
-
-def parameter_counts(variants: dict[str, dict] | None = None) -> pd.Series:
-    """Trainable + non-trainable parameters of each variant (dropout and augmentation add none)."""
-    variants = VARIANTS if variants is None else variants
-    return pd.Series(
-        {
-            name: build_variant(switches.get("batch_norm", True), switches.get("dropout", 0.0)).count_params()
-            for name, switches in variants.items()
-        }
-    )
+    return training.accuracy_and_loss(model, images, labels)[0]  # the one way the course scores a model

@@ -8,7 +8,6 @@ import pandas as pd
 from mnistlab import config
 
 LOAD_DIGITS_MAX = 16  # load_digits counts ink in 4x4 blocks of a 32x32 bitmap: values 0..16
-BASE_END = "block3_relu"  # the default model's last convolution block; everything after it is the head
 
 
 def to_mnist_style(digit: np.ndarray) -> np.ndarray:
@@ -69,12 +68,15 @@ def build_transfer_model(pretrained=None, freeze: bool = True, name: str = "tran
     """
     import keras
 
-    from mnistlab import models
+    from mnistlab import architectures, data, models
 
-    fresh = models.build_default_model()
+    arch = architectures.default()
+    if arch.cut_layer is None:
+        raise ValueError(f"the default model {arch.name!r} names no cut_layer in mnistlab.architectures")
+    fresh = models.build(arch)
     names = [layer.name for layer in fresh.layers]
-    base_layers = fresh.layers[: names.index(BASE_END) + 1]
-    base = keras.Sequential([keras.Input(shape=models.INPUT_SHAPE), *base_layers], name="conv_base")
+    base_layers = fresh.layers[: names.index(arch.cut_layer) + 1]
+    base = keras.Sequential([keras.Input(shape=data.INPUT_SHAPE), *base_layers], name="conv_base")
     if pretrained is not None:
         available = {layer.name for layer in pretrained.layers}
         missing = [layer.name for layer in base_layers if layer.name not in available]
@@ -88,7 +90,7 @@ def build_transfer_model(pretrained=None, freeze: bool = True, name: str = "tran
         base.trainable = not freeze
     return keras.Sequential(
         [
-            keras.Input(shape=models.INPUT_SHAPE),
+            keras.Input(shape=data.INPUT_SHAPE),
             base,
             keras.layers.Flatten(),
             keras.layers.Dense(64, activation="relu"),

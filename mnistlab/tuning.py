@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 
 import keras
 import pandas as pd
 from keras import layers
 
-from mnistlab import config, models
-from mnistlab.training import Split, prepare_data
+from mnistlab import config, data, models
+from mnistlab.data import Split, split_mnist
 
 SEARCH_SPACE = {
     "filters": [32, 64, 128],
@@ -29,7 +32,7 @@ def build_tunable(hp) -> keras.Model:
     learning_rate = hp.Choice("learning_rate", SEARCH_SPACE["learning_rate"])
     model = keras.Sequential(
         [
-            keras.Input(shape=models.INPUT_SHAPE),
+            keras.Input(shape=data.INPUT_SHAPE),
             layers.Conv2D(filters, 3, activation="relu"),
             layers.MaxPooling2D(2),
             layers.Conv2D(filters, 3, activation="relu"),
@@ -63,12 +66,19 @@ class _WithoutTensorBoard:
 
 
 def make_tuner(
-    kind: str = "random", max_trials: int | None = None, seed: int = config.SEED, project: str | None = None
+    kind: str = "random",
+    max_trials: int | None = None,
+    seed: int = config.SEED,
+    project: str | None = None,
+    directory: str | None = None,
+    hypermodel: Callable = build_tunable,
 ):
-    """A Keras Tuner ``GridSearch`` or ``RandomSearch`` over :data:`SEARCH_SPACE`, maximising validation accuracy.
+    """A Keras Tuner ``GridSearch`` or ``RandomSearch`` of ``hypermodel`` (a build function), maximising
+    validation accuracy.
 
-    Its files go to a fresh temporary folder per search: every search starts over anyway, and two
-    searches running at once (two notebooks, two test workers) must not write the same trial files.
+    Its files go to ``directory``, by default a fresh temporary folder that the caller removes
+    (:func:`temporary_tuner` does): every search starts over anyway, and two searches running at once
+    (two notebooks, two test workers) must not write the same trial files.
     """
     import keras_tuner
 
@@ -79,24 +89,50 @@ def make_tuner(
     base = keras_tuner.GridSearch if kind == "grid" else keras_tuner.RandomSearch
     tuner_class = type(base.__name__, (_WithoutTensorBoard, base), {})
     return tuner_class(
-        build_tunable,
+        hypermodel,
         objective="val_accuracy",
         max_trials=max_trials or config.budget().tuning_trials,
         seed=seed,
-        directory=tempfile.mkdtemp(prefix="mnistlab-tuning-"),
+        directory=directory or tempfile.mkdtemp(prefix="mnistlab-tuning-"),
         project_name=project or f"{kind}-{config.budget().name}",
         overwrite=True,
     )
 
 
+@contextlib.contextmanager
+def temporary_tuner(
+    kind: str = "random", max_trials: int | None = None, seed: int = config.SEED, hypermodel: Callable = build_tunable
+) -> Iterator:
+    """``with temporary_tuner(...) as tuner: tuner.search(...)``: a :func:`make_tuner` tuner whose folder of
+    trial files is deleted when the block ends, even on an error.
+
+    The tuner stays usable afterwards for what it keeps in memory (``tuner.oracle``,
+    ``get_best_hyperparameters``, ``hypermodel.build``, :func:`results_table`), but not for
+    ``get_best_models``, which reloads the deleted trial checkpoints (nor ``project_dir``, which
+    creates the folder again).
+    """
+    folder = tempfile.mkdtemp(prefix="mnistlab-tuning-")
+    try:
+        yield make_tuner(kind, max_trials, seed, directory=folder, hypermodel=hypermodel)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def results_table(tuner) -> pd.DataFrame:
-    """One row per finished trial, in the order they ran: hyperparameters and validation accuracy."""
+    """One row per finished trial, in the order they ran: hyperparameters and validation accuracy.
+
+    Raises ``RuntimeError`` with the first error when a trial failed (Keras Tuner only logs it).
+    """
+    failed = [t for t in tuner.oracle.trials.values() if t.status == "FAILED"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} tuning trial(s) failed; the first error was:\n{failed[0].message}")
     rows = []
     for number, trial in enumerate(tuner.oracle.trials.values(), start=1):
         if trial.score is None:
             continue
         rows.append({"trial": number, **trial.hyperparameters.values, "val_accuracy": float(trial.score)})
-    frame = pd.DataFrame(rows, columns=["trial", *SEARCH_SPACE, "val_accuracy"])
+    names = list(dict.fromkeys(name for row in rows for name in row if name not in ("trial", "val_accuracy")))
+    frame = pd.DataFrame(rows, columns=["trial", *(names or SEARCH_SPACE), "val_accuracy"])
     return frame.set_index("trial")
 
 
@@ -110,7 +146,7 @@ def search(
     split: Split | None = None,
     verbose: int = 0,
 ):
-    """Run a grid or random search; returns ``(results_table, tuner)``.
+    """Run a grid or random search; returns ``(results_table, tuner)``, the tuner's folder already removed.
 
     Sizes default to ``config.budget()`` (``tuning_trials``, ``tuning_epochs``,
     ``tuning_train_size``): a handful of tiny trials in fast mode.
@@ -119,20 +155,17 @@ def search(
     epochs = epochs or plan.tuning_epochs
     batch_size = batch_size or plan.batch_size
     if split is None:
-        split = prepare_data(train_size or plan.tuning_train_size, seed=seed)
+        split = split_mnist(train_size or plan.tuning_train_size, seed=seed)
     config.set_seed(seed)
-    tuner = make_tuner(kind, max_trials, seed)
-    tuner.search(
-        split.x_train,
-        split.y_train,
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_data=(split.x_val, split.y_val),
-        verbose=verbose,
-    )
-    failed = [t for t in tuner.oracle.trials.values() if t.status == "FAILED"]
-    if failed:
-        raise RuntimeError(f"{len(failed)} tuning trial(s) failed; the first error was:\n{failed[0].message}")
+    with temporary_tuner(kind, max_trials, seed) as tuner:
+        tuner.search(
+            split.x_train,
+            split.y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_data=(split.x_val, split.y_val),
+            verbose=verbose,
+        )
     return results_table(tuner), tuner
 
 
@@ -141,4 +174,4 @@ def best_hyperparameters(table: pd.DataFrame) -> dict:
     if table.empty:
         raise ValueError("the results table is empty: run a search with at least one trial first")
     best = table["val_accuracy"].idxmax()
-    return {name: table.loc[best, name].item() for name in SEARCH_SPACE}
+    return {name: table.loc[best, name].item() for name in table.columns.drop("val_accuracy")}

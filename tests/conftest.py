@@ -41,10 +41,23 @@ def course_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_split(mnist_small):
     """300 training, 100 validation and 200 test digits as CNN input, for one-epoch training tests."""
-    from mnistlab import training
-
     (x_train, y_train), (x_test, y_test) = mnist_small
     x_tr, x_val, y_tr, y_val = data.train_validation_split(x_train[:400], y_train[:400], 0.25, seed=0)
-    return training.Split(
+    return data.Split(
         data.to_cnn_input(x_tr), y_tr, data.to_cnn_input(x_val), y_val, data.to_cnn_input(x_test), y_test
     )
+
+
+@pytest.fixture(scope="session")
+def one_pixel_model():
+    """A tiny Keras softmax model whose output depends on pixel (5, 7) only, and only for digit 3."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
+    weights = np.zeros((784, 10), dtype="float32")
+    weights[5 * 28 + 7, 3] = 8.0
+    model.layers[-1].set_weights([weights, np.zeros(10, dtype="float32")])
+    return model

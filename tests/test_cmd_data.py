@@ -1,9 +1,6 @@
-"""`python -m mnistlab data`: finds and verifies MNIST; the old `python -m mnistlab.data` still works and says so."""
+"""`python -m mnistlab data`: finds and verifies MNIST, or says where to put it."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 from mnistlab import cli, config, data
 
@@ -21,15 +18,6 @@ def test_reports_a_missing_file_with_where_to_put_it(tmp_path, monkeypatch, caps
 def test_finds_the_file_and_says_where(capsys):
     assert cli.main(["data", "--offline"]) == 0
     assert capsys.readouterr().out == f"MNIST ready: {data.find_local_file()}\n"
-
-
-def test_old_module_form_still_works_and_points_to_the_command():
-    result = subprocess.run(
-        [sys.executable, "-m", "mnistlab.data", "--offline"], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert "'python -m mnistlab data'" in result.stderr
-    assert result.stdout == f"MNIST ready: {data.find_local_file()}\n"
 
 
 def test_unknown_option_is_a_usage_error(capsys):

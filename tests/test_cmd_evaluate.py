@@ -109,3 +109,14 @@ def test_invalid_options_exit_with_code_2_and_a_message(argv, capsys):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_evaluate_scores_a_tflite_export_too(tiny_model_file, isolated_home, capsys):
+    from mnistlab import deploy
+
+    path, model = tiny_model_file
+    exported = deploy.export_tflite(model, isolated_home / "tiny.tflite")
+    assert cli.main(["evaluate", str(exported), "--out", str(isolated_home / "lite")]) == 0
+    keras_report = capsys.readouterr().out
+    assert "test accuracy: 0." in keras_report and "parameters" not in keras_report
+    assert (isolated_home / "lite" / "confusion_matrix.png").is_file()

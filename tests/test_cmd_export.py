@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from deploy_models import tiny_cnn
 
-from mnistlab import cli, deploy, training
+from mnistlab import cli, deploy, store
 
 pytest.importorskip("keras")
 
 
 @pytest.fixture(scope="module")
 def model_path(tiny_split, tmp_path_factory):
-    return training.save_deployable(tiny_cnn(tiny_split), tmp_path_factory.mktemp("model") / "tiny.keras")
+    return store.save_deployable(tiny_cnn(tiny_split), tmp_path_factory.mktemp("model") / "tiny.keras")
 
 
 def test_int8_export_next_to_the_model(model_path, capsys):
@@ -43,4 +43,4 @@ def test_bad_options_and_missing_models_are_explained(model_path, tmp_path, caps
     assert cli.main(["export", "--model", str(tmp_path / "missing.keras")]) == 1
     assert "No saved model" in capsys.readouterr().err
     assert cli.main(["export"]) == 1  # empty course folder: no default model yet
-    assert "python -m mnistlab train --fast" in capsys.readouterr().err
+    assert "python -m mnistlab --fast train" in capsys.readouterr().err

@@ -94,3 +94,27 @@ def test_no_image_is_a_usage_error(capsys):
         cli.main(["predict"])
     assert exit_info.value.code == 2
     assert "IMAGE" in capsys.readouterr().err
+
+
+def test_predict_never_trains_a_missing_default_model(good_image, monkeypatch, tmp_path, capsys):
+    from mnistlab import config, training
+
+    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+    monkeypatch.setenv(config.FAST_ENV, "1")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("predict must not train")
+
+    monkeypatch.setattr(training, "train", no_training)
+    monkeypatch.setattr(training, "load_or_train_default", no_training)
+    assert cli.main(["predict", str(good_image)]) == 1
+    err = capsys.readouterr().err
+    assert "No trained default model" in err and "run `python -m mnistlab --fast train`" in err
+
+
+def test_predict_reads_a_tflite_export(model_path, good_image, tmp_path, capsys):
+    from mnistlab import deploy
+
+    exported = deploy.export_tflite(keras.models.load_model(model_path), tmp_path / "three.tflite")
+    assert cli.main(["predict", str(good_image), "--model", str(exported)]) == 0
+    assert "3" in capsys.readouterr().out

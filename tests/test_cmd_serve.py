@@ -7,7 +7,7 @@ import socket
 import numpy as np
 import pytest
 
-from mnistlab import cli, training
+from mnistlab import cli, store
 from mnistlab.commands import serve
 
 keras = pytest.importorskip("keras")
@@ -18,7 +18,7 @@ def model_path(tmp_path_factory):
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10),
                               keras.layers.Softmax()])
     model.layers[1].set_weights([np.zeros((784, 10), np.float32), np.zeros(10, np.float32)])
-    return training.save_deployable(model, tmp_path_factory.mktemp("model") / "flat.keras")
+    return store.save_deployable(model, tmp_path_factory.mktemp("model") / "flat.keras")
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_another_host_is_served_with_a_warning(model_path, started, capsys):
 
 def test_missing_model_says_how_to_train_it(course_home, started, capsys):
     assert cli.main(["serve", "--port", "0"]) == 1
-    assert "python -m mnistlab train --fast" in capsys.readouterr().err
+    assert "python -m mnistlab --fast train" in capsys.readouterr().err
     assert not started
 
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from mnistlab import cli, config, training
+from mnistlab import cli, config, data, store, training
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def _tiny_train(mnist_arrays, seen):
 
     def tiny_train(name, epochs=None, **kwargs):
         seen.update(name=name, epochs=epochs, plan=kwargs["plan"], environment=os.environ.get(config.FAST_ENV))
-        split = training.prepare_data(300, arrays=mnist_arrays)
+        split = data.split_mnist(300, arrays=mnist_arrays)
         return real_train(
             name, epochs=1, batch_size=64, split=split, verbose=0,
             checkpoint_path=kwargs["checkpoint_path"], save_to=kwargs["save_to"],
@@ -73,14 +73,14 @@ def test_train_prints_results_and_saves(monkeypatch, tmp_path, capsys, mnist_arr
     monkeypatch.setattr(training, "train", _tiny_train(mnist_arrays, seen))
     out = tmp_path / "small.keras"
     assert cli.main(["train", "--fast", "--model", "small_cnn", "--epochs", "2", "--out", str(out)]) == 0
-    # --fast chooses the fast budget explicitly: the process's environment is left as it was
-    assert seen == {"name": "small_cnn", "epochs": 2, "plan": config.FAST, "environment": "0"}
+    # --fast means exactly MNISTLAB_FAST=1 while the command runs; the process's setting is restored afterwards
+    assert seen == {"name": "small_cnn", "epochs": 2, "plan": config.FAST, "environment": "1"}
     assert os.environ[config.FAST_ENV] == "0"
     printed = capsys.readouterr().out
     for start in ("test accuracy: 0.", "test loss: ", "training wall time: ", "parameters: 93,322", "saved file: "):
         assert any(line.startswith(start) for line in printed.splitlines()), start
     assert out.is_file()
-    assert training.load_model(out).count_params() == 93_322
+    assert store.load_model(out).count_params() == 93_322
 
 
 @pytest.mark.slow  # trains a model: 10-16 s on 2 cores
@@ -92,7 +92,7 @@ def test_a_shorter_default_run_never_poses_as_the_notebooks_model(monkeypatch, t
     assert (tmp_path / "models" / "default-fast-1ep.keras").is_file()
     assert cli.main(["train", "--model", "default", "--train-size", "1000"]) == 0
     assert (tmp_path / "models" / f"default-fast-1000-{config.FAST.epochs}ep.keras").is_file()
-    assert not training.default_model_path().exists()
+    assert not store.default_model_path().exists()
 
 
 class _Lines:
@@ -139,7 +139,7 @@ def test_a_run_killed_mid_epoch_resumes_from_its_backup_when_run_again(tmp_path,
     env = {**os.environ, config.FAST_ENV: "0", "PYTHONUNBUFFERED": "1"}
     out = tmp_path / "models" / "resumed.keras"
     epochs, train_size = 4, 4_000
-    command = [sys.executable, "-m", "mnistlab", "train", "--fast", "--train-size", str(train_size),
+    command = [sys.executable, "-m", "mnistlab", "--fast", "train", "--train-size", str(train_size),
                "--epochs", str(epochs), "--out", str(out)]
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -157,16 +157,16 @@ def test_a_run_killed_mid_epoch_resumes_from_its_backup_when_run_again(tmp_path,
         first.kill()
     killed_output = lines.text()
     assert [epoch for epoch, _ in _epoch_lines(killed_output)] == [1, 2], "killed during epoch 3:\n" + killed_output
-    _, backup = training.training_state_paths(out)
+    _, backup = store.training_state_paths(out)
     assert training.backed_up_epochs(backup) == 2 and not out.exists()
 
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Resuming an interrupted run" in second.stdout and "2 of 4 epochs were finished" in second.stdout
     assert [epoch for epoch, _ in _epoch_lines(second.stdout)] == [3, 4], "no restart from scratch:\n" + second.stdout
-    model = training.load_model(out)  # the deployable model was saved
+    model = store.load_model(out)  # the deployable model was saved
     assert getattr(model, "optimizer", None) is None
-    history = training.load_model_history(out)
+    history = store.load_model_history(out)
     assert list(history.index) == [1, 2, 3, 4]
     # epochs 1-2 of the history are the killed run's own (as it printed them), not a new run's
     for epoch, val_accuracy in _epoch_lines(killed_output):
@@ -174,7 +174,7 @@ def test_a_run_killed_mid_epoch_resumes_from_its_backup_when_run_again(tmp_path,
     # the optimizer's step counter came back from the backup too: epoch 3 ended at step 3 x steps per epoch
     import math
 
-    steps = math.ceil(round(train_size * (1 - training.VALIDATION_FRACTION)) / config.FAST.batch_size)
+    steps = math.ceil(round(train_size * (1 - data.VALIDATION_FRACTION)) / config.FAST.batch_size)
     schedule = training.warmup_cosine_schedule(epochs * steps)
     assert history.loc[3, "learning_rate"] == pytest.approx(float(schedule(3 * steps)), rel=1e-5)
     assert not backup.exists(), "the finished run deletes its backup"

@@ -7,13 +7,13 @@ import time
 
 from filelock import FileLock
 
-from mnistlab import models, training
+from mnistlab import models, store, training
 
 
 def test_a_second_caller_waits_for_the_trainer_and_loads_its_model(course_home, monkeypatch):
     trained = []
     monkeypatch.setattr(training, "train", lambda *args, **kwargs: trained.append(args))
-    path = training.default_model_path()
+    path = store.default_model_path()
     path.parent.mkdir(parents=True)
     said, got = [], []
 
@@ -26,7 +26,7 @@ def test_a_second_caller_waits_for_the_trainer_and_loads_its_model(course_home, 
             time.sleep(0.05)
         assert said and "waiting" in said[0] and str(path) in said[0]
         assert waiter.is_alive(), "it must wait while the other process holds the lock"
-        training.save_deployable(models.build_default_model(), path)  # the other process finishes
+        store.save_deployable(models.build_default_model(), path)  # the other process finishes
     waiter.join(timeout=60)
 
     assert not waiter.is_alive()

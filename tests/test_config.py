@@ -60,3 +60,31 @@ def test_home_override(monkeypatch, tmp_path):
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
     assert config.repo_root() == tmp_path.resolve()
     assert config.data_dir() == tmp_path.resolve() / "data"
+
+
+def test_every_comparison_takes_its_size_from_the_plan_not_a_table_of_modes():
+    # A plan no module knows by name: a table keyed by mode ("fast"/"full") would fail here.
+    import dataclasses
+
+    from mnistlab import optimizers, priors, regularisation
+
+    tiny = dataclasses.replace(
+        config.FAST, name="tiny", comparison_run=config.Run(100, 1),
+        optimizer_race_run=config.Run(300, 1, 16), optimizer_race_rates=1, priors_run=config.Run(400, 1, 8, 50),
+    )
+    assert regularisation.comparison_budget(tiny) == config.Run(100, 1)
+    race = optimizers.race_budget(tiny)
+    assert (race.train_size, race.batch_size) == (300, 16) and all(len(g) == 1 for g in race.rates.values())
+    assert priors.priors_budget(tiny).train_size == 400 and priors.priors_budget(tiny).test_size == 50
+
+
+def test_fast_mode_forced_means_the_environment_variable_and_is_restored(monkeypatch):
+    monkeypatch.setenv(config.FAST_ENV, "0")
+    with config.fast_mode_forced():
+        assert config.budget() is config.FAST
+    assert config.budget() is config.FULL
+
+
+def test_a_scripts_fast_flag_is_decided_by_budget(monkeypatch):
+    monkeypatch.setenv(config.FAST_ENV, "0")
+    assert config.budget(fast=True) is config.FAST and config.budget() is config.FULL

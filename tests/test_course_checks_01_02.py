@@ -14,8 +14,8 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from mnistlab import data, models, plots, priors  # noqa: E402
-from mnistlab.exercises import check_equal, data_checks, model_checks  # noqa: E402
+from mnistlab import config, convolution, data, models, plots, priors  # noqa: E402
+from mnistlab.exercises import convolution_checks, data_checks, model_checks  # noqa: E402
 
 
 def _outcomes(capsys, run, answers):
@@ -135,9 +135,9 @@ def test_compare_priors_returns_one_row_per_model(mnist_small):
 
 def test_priors_budget_follows_the_mode(monkeypatch):
     monkeypatch.setenv("MNISTLAB_FAST", "1")
-    assert priors.priors_budget() == priors.PRIORS_BUDGETS["fast"]
+    assert priors.priors_budget() == priors.priors_budget(config.FAST)
     monkeypatch.setenv("MNISTLAB_FAST", "0")
-    assert priors.priors_budget() == priors.PRIORS_BUDGETS["full"]
+    assert priors.priors_budget() == priors.priors_budget(config.FULL)
 
 
 # --------------------------------------------------------------------------- receptive fields
@@ -336,68 +336,202 @@ def test_01_checks_say_not_done_for_placeholders(capsys, small):
 
 
 # --------------------------------------------------------------------------- notebook 02's exercises
+# Exercises 1-4 (convolution, channels, max-pooling, learning a kernel): each check is fed a loop, a vectorised
+# answer and the usual mistakes, on its own random inputs compared with Keras.
 
 
-def test_02_exercise_1_output_shape(capsys):
-    expected = keras.layers.Conv2D(16, 5, strides=2).compute_output_shape((None, 28, 28, 1))[1]
-    answers = [(28 - 5) // 2 + 1, models.conv_output_size(28, 5, 2), math.ceil(28 / 2)]  # the last: 'same' padding
-    results = _outcomes(capsys, lambda a: check_equal(a, expected, "Exercise 1"), answers)
-    _assert_right_right_wrong(results, "got 14")
+def _padded(image, kernel_shape, stride, padding):
+    if padding == "valid":
+        return image
+    return np.pad(image, [convolution.same_padding(image.shape[axis], kernel_shape[axis], stride) for axis in (0, 1)]
+                  + [(0, 0)] * (image.ndim - 2))
 
 
-def test_02_exercise_2_parameter_count(capsys):
-    reference = keras.layers.Conv2D(16, 5)
-    reference.build((None, 28, 28, 1))
-    answers = [(5 * 5 * 1 + 1) * 16, models.conv_params(5, 1, 16), 5 * 5 * 16]  # the last forgets the biases
-    results = _outcomes(capsys, lambda a: check_equal(a, reference.count_params(), "Exercise 2"), answers)
-    _assert_right_right_wrong(results, "got 400")
+def _correlate_by_loops(image, kernel, stride=1, padding="valid"):
+    kh, kw = kernel.shape
+    image = _padded(image, kernel.shape, stride, padding)
+    rows, columns = (image.shape[0] - kh) // stride + 1, (image.shape[1] - kw) // stride + 1
+    out = np.zeros((rows, columns))
+    for i in range(rows):
+        for j in range(columns):
+            out[i, j] = np.sum(image[i * stride : i * stride + kh, j * stride : j * stride + kw] * kernel)
+    return out
 
 
-def _slope_from_sigmoid(z):
-    s = 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
-    return s * (1 - s)
+def _correlate_by_windows(image, kernel, stride=1, padding="valid"):
+    windows = np.lib.stride_tricks.sliding_window_view(_padded(image, kernel.shape, stride, padding), kernel.shape)
+    return np.einsum("ijkl,kl->ij", windows[::stride, ::stride], kernel)
 
 
-def _slope_from_exp(z):
-    from scipy.special import expit
-
-    z = np.asarray(z, dtype=float)
-    return expit(z) * expit(-z)
+def _convolve_flipped(image, kernel, stride=1, padding="valid"):  # the convolution of mathematics
+    return _correlate_by_loops(image, kernel[::-1, ::-1], stride, padding)
 
 
-def _sigmoid_itself(z):
-    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+def _padded_evenly(image, kernel, stride=1, padding="valid"):  # (k - 1) // 2 zeros on every side
+    if padding == "same":
+        image = np.pad(image, [((kernel.shape[0] - 1) // 2,) * 2, ((kernel.shape[1] - 1) // 2,) * 2])
+    return _correlate_by_loops(image, kernel, stride)
 
 
-def test_02_exercise_3_sigmoid_slope(capsys):
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [(_convolve_flipped, "the kernel flipped"), (_padded_evenly, "the zeros are on the wrong side")],
+    ids=["flipped kernel", "padding offset"],
+)
+def test_02_exercise_1_correlate2d(capsys, wrong, words):
+    rng = np.random.default_rng(1)
+    results = _outcomes(capsys, lambda f: convolution_checks.check_correlate2d(f, rng=rng),
+                        [_correlate_by_loops, _correlate_by_windows, wrong])
+    _assert_right_right_wrong(results, "❌ Exercise 1: on a ", words)
+
+
+def test_02_exercise_1_a_wrong_output_size_is_told(capsys):
+    def no_padding(image, kernel, stride=1, padding="valid"):
+        return _correlate_by_loops(image, kernel, stride)
+
+    ok = convolution_checks.check_correlate2d(no_padding, rng=np.random.default_rng(0))
+    out = capsys.readouterr().out
+    assert ok is False and "'same': your output has shape (7, 6); Keras' has (9, 8)" in out
+
+
+def _channels_by_loops(image, kernels, stride=1, padding="valid"):
+    maps = [sum(_correlate_by_loops(image[:, :, c], kernels[:, :, c, f], stride, padding)
+                for c in range(image.shape[2])) for f in range(kernels.shape[3])]
+    return np.stack(maps, axis=-1)
+
+
+def _channels_by_tensordot(image, kernels, stride=1, padding="valid"):
+    padded = _padded(image, kernels.shape, stride, padding)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, kernels.shape[:2], axis=(0, 1))[::stride, ::stride]
+    return np.tensordot(windows, kernels, axes=([3, 4, 2], [0, 1, 2]))  # windows: (H', W', C, kh, kw)
+
+
+def _channels_averaged(image, kernels, stride=1, padding="valid"):
+    return _channels_by_loops(image, kernels, stride, padding) / image.shape[2]
+
+
+def _channels_first(image, kernels, stride=1, padding="valid"):
+    return np.moveaxis(_channels_by_loops(image, kernels, stride, padding), -1, 0)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [(_channels_averaged, "the average over the 3 input channels"), (_channels_first, "the filters first")],
+    ids=["mean over channels", "filters first"],
+)
+def test_02_exercise_2_correlate_channels(capsys, wrong, words):
+    rng = np.random.default_rng(2)
+    results = _outcomes(capsys, lambda f: convolution_checks.check_correlate_channels(f, rng=rng),
+                        [_channels_by_loops, _channels_by_tensordot, wrong])
+    _assert_right_right_wrong(results, "❌ Exercise 2: on a 8×7×3 image with 4 filters", words)
+
+
+def _pool_by_loops(image, size=2, stride=2):
+    rows, columns = (image.shape[0] - size) // stride + 1, (image.shape[1] - size) // stride + 1
+    out = np.zeros((rows, columns, image.shape[2]))
+    for i in range(rows):
+        for j in range(columns):
+            out[i, j] = image[i * stride : i * stride + size, j * stride : j * stride + size].max(axis=(0, 1))
+    return out
+
+
+def _pool_by_windows(image, size=2, stride=2):
+    windows = np.lib.stride_tricks.sliding_window_view(image, (size, size), axis=(0, 1))
+    return windows[::stride, ::stride].max(axis=(-2, -1))
+
+
+def _pool_average(image, size=2, stride=2):
+    windows = np.lib.stride_tricks.sliding_window_view(image, (size, size), axis=(0, 1))
+    return windows[::stride, ::stride].mean(axis=(-2, -1))
+
+
+def _pool_ignoring_stride(image, size=2, stride=2):
+    return _pool_by_loops(image, size, size)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [(_pool_average, "on a 8×8×3 map, 2×2 windows, stride 2: your result is the average of each window"),
+     (_pool_ignoring_stride, "on a 9×7×2 map, 3×3 windows, stride 2: your output has shape (3, 2, 2), as if the "
+                             "window moved 3 at a time")],
+    ids=["average pooling", "stride ignored"],
+)
+def test_02_exercise_3_max_pool(capsys, wrong, words):
     rng = np.random.default_rng(3)
-    results = _outcomes(capsys, lambda f: model_checks.check_sigmoid_slope(f, rng=rng),
-                        [_slope_from_sigmoid, _slope_from_exp, _sigmoid_itself])
-    _assert_right_right_wrong(results, "on an array of shape (20,)", "values wrong")
+    results = _outcomes(capsys, lambda f: convolution_checks.check_max_pool(f, rng=rng),
+                        [_pool_by_loops, _pool_by_windows, wrong])
+    _assert_right_right_wrong(results, "❌ Exercise 3", words)
 
 
-def test_02_exercise_3_a_flattened_result_is_wrong(capsys):
-    ok = model_checks.check_sigmoid_slope(lambda z: _slope_from_sigmoid(z).ravel(), rng=np.random.default_rng(0))
-    assert ok is False and "shape (15,), expected shape (3, 5)" in capsys.readouterr().out
+def _learn_with_nn_conv2d(images, targets, steps=100, learning_rate=0.1, ascend=False):
+    x, y = tf.constant(images[..., None]), tf.constant(targets[..., None])
+    kernel = tf.Variable(tf.zeros((3, 3, 1, 1)))
+    losses = []
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((tf.nn.conv2d(x, kernel, strides=1, padding="VALID") - y) ** 2)
+        step = learning_rate * tape.gradient(loss, kernel)
+        kernel.assign_add(step) if ascend else kernel.assign_sub(step)  # ascend: the wrong sign
+        losses.append(float(loss))
+    return kernel.numpy()[:, :, 0, 0], losses
 
 
-def test_02_exercise_4_shrink_per_layer(capsys):
-    sizes = [1e-6 * 5.0**layer for layer in range(10)] + [1.0]  # shrinks by 5 per layer towards the input
-    by_ends = ((sizes[9] / sizes[0]) ** (1 / 9), "a")
-    by_logs = (float(np.exp(np.mean(np.diff(np.log(sizes[:10]))))), "(a)")
-    inverted = ((sizes[0] / sizes[9]) ** (1 / 9), "b")
-    results = _outcomes(capsys, lambda a: model_checks.check_shrink_per_layer(*a, sizes), [by_ends, by_logs, inverted])
-    _assert_right_right_wrong(results, "Exercise 4 (factor): 0.2 is not the value", "'b' (less than 4) is not right")
+def _learn_with_a_layer(images, targets, steps=100, learning_rate=0.1):
+    layer = keras.layers.Conv2D(1, 3, use_bias=False, kernel_initializer="random_normal")
+    optimizer = keras.optimizers.SGD(learning_rate)
+    x = images[..., None]
+    losses = []
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            loss = keras.losses.MeanSquaredError()(targets[..., None], layer(x))
+        optimizer.apply_gradients(zip(tape.gradient(loss, layer.trainable_weights), layer.trainable_weights,
+                                      strict=True))
+        losses.append(loss.numpy())
+    return np.squeeze(layer.get_weights()[0]), losses
 
 
-def test_02_exercise_5_lenet_dense_share(capsys):
-    lenet = models.build_lenet5()
-    dense = sum(layer.count_params() for layer in lenet.layers if isinstance(layer, keras.layers.Dense))
-    by_type = dense / lenet.count_params()
-    by_name = sum(lenet.get_layer(name).count_params() for name in ("c5", "f6", "output")) / lenet.count_params()
-    hidden_only = (dense - lenet.get_layer("output").count_params()) / lenet.count_params()
-    results = _outcomes(capsys, model_checks.check_lenet_dense_share, [by_type, by_name, hidden_only])
-    _assert_right_right_wrong(results, "is not the value this exercise asks for")
+def _learn_by_ascending(images, targets, steps=100, learning_rate=0.1):
+    return _learn_with_nn_conv2d(images, targets, steps, learning_rate, ascend=True)
+
+
+def test_02_exercise_4_learn_kernel(capsys):
+    rng = np.random.default_rng(4)
+    results = _outcomes(capsys, lambda f: convolution_checks.check_learn_kernel(f, rng=rng, plot=False),
+                        [_learn_with_nn_conv2d, _learn_with_a_layer, _learn_by_ascending])
+    _assert_right_right_wrong(results, "Exercise 4: the loss rose from", "step against the gradient")
+
+
+def test_02_exercise_4_too_few_updates_and_its_figure(capsys):
+    import matplotlib.pyplot as plt
+
+    def one_update(images, targets, steps=100, learning_rate=0.1):  # wrong: the update sits after the loop
+        kernel, losses = _learn_with_nn_conv2d(images, targets, 1, learning_rate)
+        return kernel, losses * steps
+
+    ok = convolution_checks.check_learn_kernel(one_update, rng=np.random.default_rng(5))
+    out = capsys.readouterr().out
+    assert ok is False and "the loss went only from" in out and "is the update applied at every step?" in out
+    assert [ax.get_title() for ax in plt.gcf().axes] == ["loss", "hidden kernel", "kernel found"]
+    plt.close("all")
+
+
+def test_02_exercise_4_the_hidden_kernel_is_an_edge_detector_not_shown_in_the_notebook():
+    seen = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])  # the notebook's sobel_x
+    for seed in range(12):
+        kernel = convolution_checks.hidden_edge_kernel(np.random.default_rng(seed))
+        assert kernel.shape == (3, 3) and abs(kernel.sum()) < 1e-6 and not np.allclose(kernel, seen)
+
+
+def test_02_convolution_checks_say_not_done_for_placeholders(capsys):
+    def unwritten(*args, **kwargs):
+        raise NotImplementedError
+
+    for check in (convolution_checks.check_correlate2d, convolution_checks.check_correlate_channels,
+                  convolution_checks.check_max_pool):
+        assert check(unwritten) is False and check(...) is False
+    assert convolution_checks.check_learn_kernel(unwritten, plot=False) is False
+    out = capsys.readouterr().out
+    assert "✅" not in out and out.count("❌ ") == out.count("not done yet") == 7
 
 
 def _functional_dropout_cnn():
@@ -423,8 +557,8 @@ def _sequential_dropout_cnn(dropout=True):
     ])
 
 
-def test_02_exercise_6_dropout_cnn(capsys):
+def test_02_exercise_5_dropout_cnn(capsys):
     reference = models.build_dropout_cnn()
     answers = [_functional_dropout_cnn(), _sequential_dropout_cnn(), _sequential_dropout_cnn(dropout=False)]
-    results = _outcomes(capsys, lambda a: model_checks.check_model(a, reference, "Exercise 6"), answers)
+    results = _outcomes(capsys, lambda a: model_checks.check_model(a, reference, "Exercise 5"), answers)
     _assert_right_right_wrong(results, "layer 6 is a Dense; the reference has here: Dropout")

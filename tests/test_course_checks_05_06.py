@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from mnistlab import statistics
 from mnistlab.exercises import evaluation_checks as ev
@@ -14,34 +13,7 @@ def marks(capsys) -> list[str]:
     return [line[0] for line in capsys.readouterr().out.splitlines() if line[:1] in ("✅", "❌")]
 
 
-@pytest.fixture(scope="module")
-def predictions():
-    """A made-up test set: labels, probability rows and their confusion matrix (not the notebook's)."""
-    from sklearn.metrics import confusion_matrix
-
-    rng = np.random.default_rng(5)
-    y = rng.integers(0, 10, 500)
-    logits = rng.normal(size=(500, 10))
-    logits[np.arange(500), y] += 3.0
-    logits[y == 4, 9] += 2.5  # 4s often read as 9s: the most confused direction is (4, 9)
-    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    y_pred = proba.argmax(axis=1)
-    return y, proba, y_pred, confusion_matrix(y, y_pred, labels=range(10))
-
-
 # --------------------------------------------------------------------------- notebook 05
-
-
-def test_05_ex1_precision(capsys, predictions):
-    from sklearn.metrics import precision_score
-
-    y, _, y_pred, counts = predictions
-    assert ev.check_precision(counts[9, 9] / counts[:, 9].sum(), counts, 9, "Ex")  # NumPy, a column
-    assert ev.check_precision(precision_score(y, y_pred, labels=[9], average=None)[0], counts, 9, "Ex")  # sklearn
-    assert not ev.check_precision(counts[9, 9] / counts[9].sum(), counts, 9, "Ex")  # the row: a recall
-    out = capsys.readouterr().out
-    assert ev.check_precision(round(counts[9, 9] / counts[:, 9].sum(), 4), counts, 9, "Ex")  # as the table prints it
-    assert out.count("✅") == 2 and "❌" in out and "is the recall of 9" in out and "column" in out
 
 
 def right_metrics_vectorised(counts):
@@ -65,51 +37,13 @@ def right_metrics_loops(counts):
     return precision, recall, f1
 
 
-def test_05_ex2_metrics_from_confusion(capsys):
+def test_05_ex1_metrics_from_confusion(capsys):
     assert ev.check_metrics_from_confusion(right_metrics_vectorised, "Ex")
     assert ev.check_metrics_from_confusion(right_metrics_loops, "Ex")
     swapped = lambda c: right_metrics_vectorised(c.T)  # noqa: E731  rows and columns swapped
     assert not ev.check_metrics_from_confusion(swapped, "Ex")
     out = capsys.readouterr().out
     assert out.count("✅") == 2 and "❌" in out and "your precision of digit" in out and "scikit-learn says" in out
-
-
-def test_05_ex3_confident_mistakes(capsys, predictions):
-    import pandas as pd
-
-    y, proba, _, _ = predictions
-    numpy_style = int(((proba.argmax(axis=1) != y) & (proba.max(axis=1) > 0.5)).sum())
-    frame = pd.DataFrame({"true": y, "predicted": proba.argmax(axis=1), "confidence": proba.max(axis=1)})
-    pandas_style = len(frame.query("true != predicted and confidence > 0.5"))
-    all_mistakes = int((proba.argmax(axis=1) != y).sum())
-    assert ev.check_confident_mistakes(numpy_style, y, proba, 0.5, "Ex")
-    assert ev.check_confident_mistakes(np.int64(pandas_style), y, proba, 0.5, "Ex")
-    assert not ev.check_confident_mistakes(all_mistakes, y, proba, 0.5, "Ex")
-    assert not ev.check_confident_mistakes(int((proba.max(axis=1) > 0.5).sum()), y, proba, 0.5, "Ex")
-    out = capsys.readouterr().out
-    assert out.count("✅") == 2 and "is every mistake" in out and "right ones too" in out
-
-
-def test_05_ex4_worst_pair(capsys, predictions):
-    _, _, _, counts = predictions
-    off = counts.copy()
-    np.fill_diagonal(off, 0)
-    by_argmax = tuple(int(i) for i in np.unravel_index(off.argmax(), off.shape))
-    by_loops = max(((t, p) for t in range(10) for p in range(10) if t != p), key=lambda tp: counts[tp])
-    assert by_argmax == (4, 9)
-    assert ev.check_worst_pair(by_argmax, counts, "Ex")
-    assert ev.check_worst_pair(list(by_loops), counts, "Ex")
-    assert not ev.check_worst_pair((9, 4), counts, "Ex")  # (predicted, true)
-    assert not ev.check_worst_pair((1, 1), counts, "Ex")  # the diagonal
-    out = capsys.readouterr().out
-    assert out.count("✅") == 2 and "is reversed: rows are the true digit and columns the predicted one" in out
-    assert "on the diagonal" in out
-
-
-def test_05_ex4_a_tie_between_the_two_directions_accepts_both(capsys):
-    counts = np.eye(10, dtype=int) * 50
-    counts[3, 5] = counts[5, 3] = 7
-    assert ev.check_worst_pair((3, 5), counts, "Ex") and ev.check_worst_pair((5, 3), counts, "Ex")
 
 
 def mcnemar_binomtest(y_true, pred_a, pred_b):
@@ -136,7 +70,7 @@ def mcnemar_counts_prediction_changes(y_true, pred_a, pred_b):
     return only_a, only_b, mcnemar_binomtest(y_true, pred_a, pred_b)[2]
 
 
-def test_05_ex5_mcnemar(capsys):
+def test_05_ex3_mcnemar(capsys):
     assert ev.check_mcnemar(mcnemar_binomtest, "Ex")
     assert ev.check_mcnemar(mcnemar_binom_cdf, "Ex")
     assert not ev.check_mcnemar(mcnemar_counts_prediction_changes, "Ex")
@@ -144,7 +78,7 @@ def test_05_ex5_mcnemar(capsys):
     assert out.count("✅") == 2 and "where the two predictions differ" in out and "one model is right" in out
 
 
-def test_05_ex5_mcnemar_names_an_approximate_p_value_and_never_raises(capsys):
+def test_05_ex3_mcnemar_names_an_approximate_p_value_and_never_raises(capsys):
     from scipy.stats import chi2
 
     def chi_square(y_true, pred_a, pred_b):
@@ -163,6 +97,224 @@ def test_05_ex5_mcnemar_names_an_approximate_p_value_and_never_raises(capsys):
     assert "exact two-sided test" in out and "swapped" in out and out.count("not done yet") == 2
     assert "ZeroDivisionError" in out and "three numbers" in out
     assert statistics.mcnemar_test([1, 2], [1, 2], [1, 2]).p_value == 1.0
+
+
+def wilson_formula(k, n):
+    from scipy.stats import norm
+
+    z = norm.ppf(0.975)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return centre - half, centre + half
+
+
+def wilson_quadratic(k, n):
+    # the interval's ends are the roots of (p - x)^2 = z^2 x (1 - x) / n, with z = 1.96
+    z2, p = 1.96**2, k / n
+    a, b, c = 1 + z2 / n, -(2 * p + z2 / n), p**2
+    root = np.sqrt(b * b - 4 * a * c)
+    return (-b - root) / (2 * a), (-b + root) / (2 * a)
+
+
+def wilson_wald(k, n):
+    p = k / n
+    half = 1.96 * np.sqrt(p * (1 - p) / n)
+    return max(0.0, p - half), min(1.0, p + half)
+
+
+def test_05_ex2_wilson_interval(capsys):
+    from mnistlab.exercises.statistics_checks import check_wilson_interval
+
+    assert check_wilson_interval(wilson_formula, "Ex")
+    assert check_wilson_interval(wilson_quadratic, "Ex")
+    assert not check_wilson_interval(wilson_wald, "Ex")  # the normal approximation
+    out = capsys.readouterr().out
+    assert out.count("✅") == 2 and "normal approximation" in out and "1 + z²/n" in out
+
+
+def test_05_ex2_wilson_names_a_90_percent_interval_swapped_bounds_and_never_raises(capsys):
+    from mnistlab.exercises.statistics_checks import check_wilson_interval
+
+    assert not check_wilson_interval(lambda k, n: statistics.wilson_interval(k, n, 0.90), "Ex")
+    assert not check_wilson_interval(lambda k, n: wilson_formula(k, n)[::-1], "Ex")
+    assert not check_wilson_interval(lambda k, n: k / n, "Ex")
+    assert not check_wilson_interval(lambda k, n: (k / 0, 1), "Ex") and not check_wilson_interval(..., "Ex")
+    out = capsys.readouterr().out
+    assert "90 % interval" in out and "swapped" in out and "two numbers" in out
+    assert "ZeroDivisionError" in out and "not done yet" in out
+
+
+def ece_loop(y_true, probabilities, bins=10):
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y_true
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for b in range(bins):
+        low, high = edges[b], edges[b + 1]
+        in_bin = (confidence > low) & (confidence <= high) if b else confidence <= high
+        if in_bin.any():
+            ece += in_bin.mean() * abs(confidence[in_bin].mean() - correct[in_bin].mean())
+    return ece
+
+
+def ece_pandas(y_true, probabilities, bins=10):
+    import pandas as pd
+
+    frame = pd.DataFrame({"confidence": probabilities.max(axis=1), "right": probabilities.argmax(axis=1) == y_true})
+    frame["bin"] = pd.cut(frame["confidence"], np.linspace(0, 1, bins + 1), include_lowest=True)
+    per_bin = frame.groupby("bin", observed=True).agg(n=("right", "size"), conf=("confidence", "mean"),
+                                                       acc=("right", "mean"))
+    return float((per_bin["n"] * (per_bin["conf"] - per_bin["acc"]).abs()).sum() / len(frame))
+
+
+def ece_unweighted(y_true, probabilities, bins=10):
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y_true
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    return float(np.mean([abs(confidence[which == b].mean() - correct[which == b].mean())
+                          for b in range(bins) if (which == b).any()]))
+
+
+def test_05_ex4_expected_calibration_error(capsys):
+    assert ev.check_expected_calibration_error(ece_loop, "Ex")
+    assert ev.check_expected_calibration_error(ece_pandas, "Ex")
+    assert not ev.check_expected_calibration_error(ece_unweighted, "Ex")  # every bin counted the same
+    out = capsys.readouterr().out
+    assert out.count("✅") == 2 and "averaged the bins' gaps equally" in out and "n_b / N" in out
+
+
+def test_05_ex4_ece_names_one_overall_gap_and_ignored_bins(capsys):
+    def one_gap(y, p, bins=10):
+        return abs(p.max(axis=1).mean() - (p.argmax(axis=1) == y).mean())
+
+    assert not ev.check_expected_calibration_error(one_gap, "Ex")
+    assert not ev.check_expected_calibration_error(lambda y, p, bins=10: ece_loop(y, p, 10), "Ex")
+    assert not ev.check_expected_calibration_error(lambda y, p, bins=10: [0.1, 0.2], "Ex")  # one per bin?
+    out = capsys.readouterr().out
+    assert "over- and under-confident predictions cancel" in out and "use the bins argument" in out
+    assert "expected one number" in out
+
+
+def softmax_t_scipy(logits, temperature):
+    from scipy.special import softmax
+
+    return softmax(logits / temperature, axis=1)
+
+
+def softmax_t_numpy(logits, temperature):
+    z = logits / temperature
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_t_minimize(logits, labels):
+    from scipy.optimize import minimize_scalar
+
+    def nll(t):
+        p = softmax_t_scipy(logits, t)
+        return -np.log(p[np.arange(len(labels)), labels]).mean()
+
+    return minimize_scalar(nll, bounds=(0.05, 10), method="bounded").x
+
+
+def fit_t_grid(logits, labels):
+    from scipy.special import log_softmax
+
+    grid = np.linspace(0.05, 5, 496)
+    losses = [-log_softmax(logits / t, axis=1)[np.arange(len(labels)), labels].mean() for t in grid]
+    return grid[int(np.argmin(losses))]
+
+
+def fit_t_multiplied(logits, labels):
+    from scipy.optimize import minimize_scalar
+
+    def nll(t):
+        p = softmax_t_scipy(logits * t, 1.0)  # T applied as a multiplication
+        return -np.log(p[np.arange(len(labels)), labels]).mean()
+
+    return minimize_scalar(nll, bounds=(0.05, 10), method="bounded").x
+
+
+def test_05_ex5_softmax_with_temperature(capsys):
+    assert ev.check_softmax_with_temperature(softmax_t_scipy, "Ex")
+    assert ev.check_softmax_with_temperature(softmax_t_numpy, "Ex")
+    assert not ev.check_softmax_with_temperature(lambda z, t: softmax_t_scipy(z * t, 1.0), "Ex")
+    out = capsys.readouterr().out
+    assert out.count("✅") == 2 and "you multiplied the scores by T" in out and "divides" in out
+
+
+def test_05_ex5_softmax_names_overflow_and_rows_that_do_not_sum_to_one(capsys):
+    def naive(z, t):
+        e = np.exp(z / t)
+        return e / e.sum(axis=1, keepdims=True)
+
+    assert not ev.check_softmax_with_temperature(naive, "Ex")
+    assert not ev.check_softmax_with_temperature(lambda z, t: np.exp(z / t), "Ex")
+    out = capsys.readouterr().out
+    assert "exp overflows" in out and "subtract each row's maximum" in out and "do not sum to 1" in out
+
+
+def test_05_ex5_fit_temperature(capsys):
+    assert ev.check_fit_temperature(fit_t_minimize, "Ex")
+    assert ev.check_fit_temperature(fit_t_grid, "Ex")
+    assert not ev.check_fit_temperature(fit_t_multiplied, "Ex")
+    out = capsys.readouterr().out
+    assert out.count("✅") == 2 and "that is 1 / T" in out and "softmax(logits / T)" in out
+
+
+def test_05_ex5_fit_temperature_names_a_search_that_misses_below_one(capsys):
+    def grid_from_one(logits, labels):  # never tries a temperature below 1
+        grid = np.linspace(1, 5, 81)
+        return min(grid, key=lambda t: -np.log(softmax_t_scipy(logits, t)[np.arange(len(labels)), labels]).mean())
+
+    assert not ev.check_fit_temperature(grid_from_one, "Ex")
+    assert not ev.check_fit_temperature(lambda z, y: -1.0, "Ex") and not ev.check_fit_temperature(..., "Ex")
+    out = capsys.readouterr().out
+    assert "T stayed at 1" in out and "one positive temperature" in out and "not done yet" in out
+
+
+def coverage_broadcast(y_true, probabilities, thresholds):
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == y_true
+    kept = confidence[None, :] >= np.asarray(thresholds)[:, None]
+    return kept.mean(axis=1), (kept & right).sum(axis=1) / kept.sum(axis=1)
+
+
+def coverage_loop(y_true, probabilities, thresholds):
+    coverage, accuracy = [], []
+    for t in thresholds:
+        kept = probabilities.max(axis=1) >= t
+        coverage.append(kept.mean())
+        accuracy.append((probabilities[kept].argmax(axis=1) == y_true[kept]).mean())
+    return coverage, accuracy
+
+
+def test_05_ex6_coverage_accuracy(capsys):
+    assert ev.check_coverage_accuracy(coverage_broadcast, "Ex")
+    assert ev.check_coverage_accuracy(coverage_loop, "Ex")
+
+    def over_all(y, p, thresholds):  # right and kept / all answers
+        coverage, accuracy = coverage_broadcast(y, p, thresholds)
+        return coverage, np.asarray(accuracy) * coverage
+
+    assert not ev.check_coverage_accuracy(over_all, "Ex")
+    out = capsys.readouterr().out
+    assert out.count("✅") == 2 and "divides the right answers kept by ALL answers" in out
+
+
+def test_05_ex6_coverage_names_a_reversed_comparison_and_a_swapped_pair(capsys):
+    def reversed_(y, p, thresholds):
+        kept = p.max(axis=1)[None, :] < np.asarray(thresholds)[:, None]
+        right = p.argmax(axis=1) == y
+        with np.errstate(invalid="ignore"):
+            return kept.mean(axis=1), (kept & right).sum(axis=1) / kept.sum(axis=1)
+
+    assert not ev.check_coverage_accuracy(reversed_, "Ex")
+    assert not ev.check_coverage_accuracy(lambda y, p, t: coverage_broadcast(y, p, t)[::-1], "Ex")
+    assert not ev.check_coverage_accuracy(lambda y, p, t: 0.5, "Ex")
+    out = capsys.readouterr().out
+    assert "comparison is reversed" in out and "swapped" in out and "two arrays" in out
 
 
 # --------------------------------------------------------------------------- notebook 06
@@ -209,44 +361,7 @@ def test_06_ex1_input_gradient(capsys):
     assert out.count("✅") == 2 and "sum of all ten scores" in out and "absolute value" in out
 
 
-def folds_by_sklearn(labels, k, seed):
-    from sklearn.model_selection import StratifiedKFold
-
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [test for _, test in splitter.split(np.zeros(len(labels)), labels)]
-
-
-def folds_by_numpy(labels, k, seed):
-    rng = np.random.default_rng(seed)
-    folds = [[] for _ in range(k)]
-    position = 0
-    for digit in range(10):
-        for index in rng.permutation(np.flatnonzero(labels == digit)):
-            folds[position % k].append(index)
-            position += 1
-    return [np.array(fold) for fold in folds]
-
-
-def StratifiedKFold_pairs(labels, k, seed):  # noqa: N802  the splitter's own (train, held_out) pairs
-    from sklearn.model_selection import StratifiedKFold
-
-    return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels)
-
-
-def test_06_ex3_stratified_folds(capsys):
-    from sklearn.model_selection import KFold
-
-    assert ex.check_stratified_folds(folds_by_sklearn, "Ex")
-    assert ex.check_stratified_folds(folds_by_numpy, "Ex")
-    assert not ex.check_stratified_folds(
-        lambda labels, k, seed: [test for _, test in KFold(k).split(labels)], "Ex")  # not stratified, not shuffled
-    assert not ex.check_stratified_folds(lambda labels, k, seed: np.array_split(np.arange(len(labels) - 1), k), "Ex")
-    assert not ex.check_stratified_folds(lambda labels, k, seed: StratifiedKFold_pairs(labels, k, seed), "Ex")
-    out = capsys.readouterr().out
-    assert out.count("✅") == 2 and "not stratified" in out and "exactly once" in out and "held-out indices" in out
-
-
-def test_06_ex4_paired_difference(capsys):
+def test_06_ex3_paired_difference(capsys):
     from scipy import stats
 
     def by_numpy(acc_a, acc_b):
@@ -271,13 +386,6 @@ def test_06_ex4_paired_difference(capsys):
     assert "you computed b - a" in out and "ddof=1" in out
 
 
-def test_06_ex5_fold_spread_choice(capsys):
-    assert ex.check_fold_spread("b", "Ex") and ex.check_fold_spread("B", "Ex")
-    assert not ex.check_fold_spread("a", "Ex")
-    out = capsys.readouterr().out
-    assert out.count("✅") == 2 and "not the uncertainty of the difference" in out
-
-
 def test_06_ex2_grad_cam_step(capsys):
     def vectorised(feature_maps, gradients):
         return np.maximum((gradients.mean(axis=(1, 2), keepdims=True) * feature_maps).sum(axis=-1), 0)
@@ -294,14 +402,146 @@ def test_06_ex2_grad_cam_step(capsys):
 
 
 def test_not_done_answers_never_raise(capsys):
-    for check in (ev.check_mcnemar, ex.check_input_gradient, ex.check_stratified_folds, ex.check_paired_difference):
+    for check in (ev.check_mcnemar, ex.check_input_gradient, ex.check_paired_difference):
         assert check(..., "Ex") is False
 
         def stub(*args):
             raise NotImplementedError
 
         assert check(stub, "Ex") is False
-    assert not ev.check_worst_pair(..., np.eye(10), "Ex") and not ev.check_precision(None, np.eye(10), 1, "Ex")
-    assert not ev.check_confident_mistakes(..., [0], np.eye(10)[:1], 0.5, "Ex") and not ex.check_fold_spread(..., "Ex")
+    assert not ev.check_coverage_accuracy(..., "Ex")
     out = capsys.readouterr().out
-    assert "Traceback" not in out and out.count("❌") == 12
+    assert "Traceback" not in out and out.count("❌") == 7
+
+
+# --------------------------------------------------------------------------- notebook 06 §5: modern building blocks
+
+
+def gap_sequential(input_shape, classes):
+    import keras
+
+    return keras.Sequential([
+        keras.Input(shape=input_shape),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"), keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"), keras.layers.MaxPooling2D(2),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(classes, activation="softmax")])
+
+
+def gap_functional(input_shape, classes):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for filters in (16, 32):
+        x = layers.MaxPooling2D()(layers.Conv2D(filters, (3, 3), padding="same", activation="relu")(x))
+    x = layers.Lambda(lambda t: keras.ops.mean(t, axis=(1, 2)))(x)  # the average by hand
+    return keras.Model(inputs, layers.Dense(classes, activation="softmax")(x))
+
+
+def test_06_ex4_gap_cnn(capsys):
+    import keras
+
+    from mnistlab import blocks
+
+    def with_max(input_shape, classes):
+        model = gap_sequential(input_shape, classes)
+        return keras.Sequential([keras.Input(shape=input_shape), *model.layers[:4], keras.layers.GlobalMaxPooling2D(),
+                                 model.layers[-1]])
+
+    assert ex.check_gap_cnn(gap_sequential, "Ex")
+    assert ex.check_gap_cnn(gap_functional, "Ex")
+    assert capsys.readouterr().out.count("✅") == 2
+    assert not ex.check_gap_cnn(with_max, "Ex")
+    assert "global max pooling" in capsys.readouterr().out
+    assert not ex.check_gap_cnn(blocks.flatten_cnn, "Ex")
+    assert "Flatten" in capsys.readouterr().out
+    assert not ex.check_gap_cnn(lambda shape, classes: blocks.gap_cnn(shape, 10), "Ex")
+    assert "expected (7,)" in capsys.readouterr().out
+
+
+def residual_keras(x, filters):
+    from keras import layers
+
+    y = layers.Conv2D(filters, 3, padding="same")(x)
+    y = layers.Activation("relu")(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(y))
+    if x.shape[-1] != filters:
+        x = layers.Conv2D(filters, 1)(x)
+    return layers.Activation("relu")(layers.add([y, x]))
+
+
+def residual_no_bias(x, filters):
+    from keras import layers
+
+    shortcut = x if x.shape[-1] == filters else layers.Conv2D(filters, 1, use_bias=False)(x)
+    y = x
+    for last in (False, True):
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+        if not last:
+            y = layers.ReLU()(y)
+    return layers.ReLU()(layers.Add()([y, shortcut]))
+
+
+def test_06_ex5_residual_block(capsys):
+    from keras import layers
+
+    def no_projection(x, filters):
+        y = layers.Conv2D(filters, 3, padding="same")(x)
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(layers.ReLU()(
+            layers.BatchNormalization()(y))))
+        return layers.ReLU()(layers.Add()([y, x]))
+
+    def no_skip(x, filters):
+        y = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(x)))
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(y))
+        if x.shape[-1] != filters:
+            x = layers.Conv2D(filters, 1)(x)
+        return layers.ReLU()(layers.Add()([y, layers.Lambda(lambda t: t * 0)(x)]))  # the skip multiplied away
+
+    def always_projected(x, filters):
+        y = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(x)))
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(y))
+        return layers.ReLU()(layers.Add()([y, layers.Conv2D(filters, 1)(x)]))
+
+    assert ex.check_residual_block(residual_keras, "Ex")
+    assert ex.check_residual_block(residual_no_bias, "Ex")
+    assert capsys.readouterr().out.count("✅") == 2
+    assert not ex.check_residual_block(no_projection, "Ex")
+    assert "needs a 1×1 convolution (a projection)" in capsys.readouterr().out
+    assert not ex.check_residual_block(no_skip, "Ex")
+    assert "the skip path is not added" in capsys.readouterr().out
+    assert not ex.check_residual_block(always_projected, "Ex")
+    assert "use x itself as the skip path" in capsys.readouterr().out
+
+
+def test_06_ex6_activation_stds(capsys):
+    def layer_by_layer(model, x):
+        stds = []
+        for layer in model.layers:
+            x = layer(x)
+            stds.append(float(np.std(x)))
+        return stds
+
+    def by_sub_models(model, x):
+        import keras
+
+        return np.array([np.asarray(keras.Model(model.inputs[0], layer.output)(x)).std() for layer in model.layers])
+
+    assert ex.check_activation_stds(layer_by_layer, "Ex")
+    assert ex.check_activation_stds(by_sub_models, "Ex")
+    assert capsys.readouterr().out.count("✅") == 2
+    assert not ex.check_activation_stds(lambda model, x: [float(np.std(layer.kernel)) for layer in model.layers], "Ex")
+    assert "spreads of the layers' weights" in capsys.readouterr().out
+    assert not ex.check_activation_stds(lambda model, x: [float(np.std(model(x)))], "Ex")
+    assert "one standard deviation per layer" in capsys.readouterr().out
+
+
+def test_06_block_checks_not_done_never_raise(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    for check in (ex.check_gap_cnn, ex.check_residual_block, ex.check_activation_stds):
+        assert not check(..., "Ex") and not check(stub, "Ex")
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and out.count("not done yet") == 6

@@ -21,8 +21,10 @@ from mnistlab.exercises.deployment_checks import (
 from mnistlab.exercises.pipeline_checks import (
     check_centre_of_mass,
     check_confidence_cut,
+    check_fit_box,
+    check_otsu,
     check_white_on_black,
-    check_why_thicken,
+    otsu_variants,
 )
 
 
@@ -68,17 +70,91 @@ def test_07_ex2_centre_of_mass(test_pictures, capsys):
     assert "returned" in outcome(capsys)  # unweighted: a different point, with the expected one beside it
 
 
-def test_07_ex3_why_thicken(capsys):
-    assert check_why_thicken("a")
-    assert check_why_thicken(" A ")
+def otsu_by_cumsum(grey):
+    counts, edges = np.histogram(grey, bins=256)
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(counts)[:-1]
+    w1 = counts.sum() - w0
+    m0 = np.cumsum(counts * centres)[:-1] / w0
+    m1 = ((counts * centres).sum() - np.cumsum(counts * centres)[:-1]) / np.maximum(w1, 1)
+    return centres[np.argmax(w0 * w1 * (m0 - m1) ** 2)]
+
+
+def otsu_by_loop(grey):
+    counts, edges = np.histogram(grey, bins=256)
+    centres = (edges[:-1] + edges[1:]) / 2
+    best, threshold = -1.0, None
+    for split in range(255):
+        low, high = counts[: split + 1], counts[split + 1:]
+        if low.sum() == 0 or high.sum() == 0:
+            continue
+        between = low.sum() * high.sum() * ((low @ centres[: split + 1]) / low.sum()
+                                            - (high @ centres[split + 1:]) / high.sum()) ** 2
+        if between >= best:  # the last of tied splits: another split of the same pixels, also right
+            best, threshold = between, centres[split]
+    return threshold
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_07_ex3_otsu(test_pictures, capsys, seed):
+    assert check_otsu(otsu_by_cumsum, digits=test_pictures, seed=seed)
+    assert check_otsu(otsu_by_loop, digits=test_pictures, seed=seed)
     assert outcome(capsys).count("✅") == 2
-    assert not check_why_thicken("b")
-    assert "speed has nothing to do with it" in outcome(capsys)
-    assert not check_why_thicken(...)
-    assert "not done yet" in outcome(capsys)
+    assert not check_otsu(lambda g: otsu_variants(g)["within"], digits=test_pictures, seed=seed)
+    assert "you maximised the within-class variance" in outcome(capsys)
+    assert not check_otsu(lambda g: otsu_variants(g)["one bin too high"], digits=test_pictures, seed=seed)
+    assert "(one bin too high): return the centre of the last bin of the dark class" in outcome(capsys)
+    assert not check_otsu(lambda g: otsu_variants(g)["one bin too low"], digits=test_pictures, seed=seed)
+    assert "one bin too low" in outcome(capsys)
+    assert not check_otsu(lambda g: float(np.mean(g)), digits=test_pictures, seed=seed)
+    assert "threshold_otsu gives" in outcome(capsys)
 
 
-def test_07_ex4_confidence_cut(capsys):
+def _crop(picture):
+    rows, cols = np.nonzero(picture > 0)
+    return picture[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+
+def fit_with_pil(picture, keep_aspect=True, by_mass=True):
+    from PIL import Image
+
+    crop = _crop(picture)
+    scale = 20 / max(crop.shape)
+    h, w = (max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))) if keep_aspect else (20, 20)
+    small = np.asarray(Image.fromarray(crop.astype(np.float32)).resize((w, h), Image.LANCZOS))
+    field = np.zeros((28, 28))
+    top, left = (28 - h) // 2, (28 - w) // 2
+    field[top:top + h, left:left + w] = small
+    if not by_mass:
+        return field
+    row, col = ndi.center_of_mass(field)
+    return np.roll(field, (round(14 - row), round(14 - col)), axis=(0, 1))
+
+
+def fit_with_scipy(picture):
+    crop = _crop(picture)
+    small = np.clip(ndi.zoom(crop, 20 / max(crop.shape), order=1), 0, 1)
+    field = np.zeros((28, 28))
+    field[: small.shape[0], : small.shape[1]] = small
+    row, col = ndi.center_of_mass(field)
+    return ndi.shift(field, (14 - row, 14 - col), order=1)  # a sub-pixel shift
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_07_ex4_fit_box(test_pictures, capsys, seed):
+    assert check_fit_box(fit_with_pil, digits=test_pictures, seed=seed)
+    assert check_fit_box(fit_with_scipy, digits=test_pictures, seed=seed)
+    assert outcome(capsys).count("✅") == 2
+    assert not check_fit_box(lambda p: fit_with_pil(p, keep_aspect=False), digits=test_pictures, seed=seed)
+    assert "keep the aspect ratio" in outcome(capsys)
+    assert not check_fit_box(lambda p: fit_with_pil(p, by_mass=False), digits=test_pictures, seed=seed)
+    assert "shift by the centre of mass, not by the middle of the box" in outcome(capsys)
+    assert not check_fit_box(lambda p: np.asarray(p)[:28, :28], digits=test_pictures, seed=seed)  # no resize
+    assert "❌" in outcome(capsys)
+    assert not check_fit_box(..., digits=test_pictures) and "not done yet" in outcome(capsys)
+
+
+def test_07_ex5_confidence_cut(capsys):
     confidences = np.array([0.99, 0.95, 0.62, 0.71, 0.88, 0.55])
     right = np.array([True, True, False, True, False, True])
     assert check_confidence_cut(float(confidences[~right].max()), confidences, right)

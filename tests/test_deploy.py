@@ -7,7 +7,7 @@ import pytest
 from deploy_models import tiny_cnn
 from PIL import Image, ImageDraw
 
-from mnistlab import deploy, inference, training
+from mnistlab import deploy, inference, store
 
 keras = pytest.importorskip("keras")
 
@@ -108,10 +108,10 @@ def test_bad_model_files_get_clear_errors(tmp_path, model):
 
 def test_load_predictor_picks_the_runtime_from_the_file(tmp_path, model, float_file, course_home):
     assert isinstance(deploy.load_predictor(float_file), deploy.LiteRTPredictor)
-    keras_file = training.save_deployable(model, tmp_path / "tiny.keras")
+    keras_file = store.save_deployable(model, tmp_path / "tiny.keras")
     loaded = deploy.load_predictor(keras_file)
     assert type(loaded) is inference.Predictor
-    with pytest.raises(training.ModelFileError, match="python -m mnistlab train --fast"):
+    with pytest.raises(store.ModelFileError, match="python -m mnistlab --fast train"):
         deploy.load_predictor()  # the course folder is empty: no default model, and no silent training
 
 

@@ -150,3 +150,30 @@ def test_check_function_gives_each_case_a_fresh_copy_of_its_input(capsys):
 
     ok = exercises.check_function(changes_its_input, [((image,), 0.0), ((image,), 0.0)], "Ex")
     assert ok is True and image.sum() == 3  # the case input survived both calls
+
+def test_require_function_passes_a_function_and_names_anything_else(capsys):
+    assert checks.require_function(len, "Ex") is True
+    assert checks.require_function(..., "Ex", hint="h") is False
+    assert checks.require_function(42, "Ex") is False
+    out = capsys.readouterr().out
+    assert "✅" not in out and "not done yet" in out and "expected a function, got a int" in out
+
+
+def test_run_learner_returns_what_the_calls_return_or_reports_the_error(capsys):
+    def unwritten():
+        raise NotImplementedError
+
+    assert checks.run_learner(lambda: [1, 2], "Ex") == [1, 2]
+    assert checks.run_learner(unwritten, "Ex") is checks.NO_RESULT
+    assert checks.run_learner(lambda: 1 / 0, "Ex", on="40 new digits") is checks.NO_RESULT
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "on 40 new digits your function raised ZeroDivisionError" in out
+
+
+def test_learner_array_reads_the_result_as_floats_or_says_what_it_got(capsys):
+    got = checks.learner_array(lambda a: a * 2, (np.arange(3),), "Ex")
+    assert got.dtype == float and np.array_equal(got, [0, 2, 4])
+    assert checks.learner_array(lambda a: {"not": "numbers"}, (1,), "Ex") is checks.NO_RESULT
+    assert checks.learner_array(lambda a: None, (1,), "Ex", on="case 1") is checks.NO_RESULT
+    out = capsys.readouterr().out
+    assert "expected an array, got a dict" in out and "on case 1 your function returned None" in out

@@ -27,19 +27,3 @@ def test_cross_entropy_gradient_is_p_minus_one_and_mse_vanishes_when_confidently
     assert abs(table["mse"].iloc[2]) > 100 * abs(confidently_wrong["mse"])  # MSE only pushes near the boundary
 
 
-def test_loss_sweep_gives_both_losses_the_same_grid_and_budget(tiny_split):
-    from mnistlab import training
-
-    budget = training.RaceBudget(train_size=200, epochs=2, batch_size=32, val_size=50,
-                                 rates={"cross-entropy": (0.1, 1.0), "MSE": (0.1, 1.0)})
-    sweep = losses.loss_sweep(tiny_split, budget)
-    assert list(sweep["contestant"].unique()) == ["cross-entropy", "MSE"]
-    assert len(sweep) == 2 * 2 * 2  # losses x rates x epochs
-    assert sweep["val_accuracy"].between(0, 1).all()
-    assert set(training.best_rates(sweep)) <= {0.1, 1.0}
-
-
-def test_loss_race_budgets_use_one_grid_for_both_losses():
-    for budget in losses.RACE_BUDGETS.values():
-        assert budget.rates["cross-entropy"] == budget.rates["MSE"] and len(budget.rates["MSE"]) >= 3
-    assert losses.RACE_BUDGETS["fast"].runs <= losses.RACE_BUDGETS["full"].runs

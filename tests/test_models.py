@@ -102,14 +102,6 @@ def test_layer_table_shapes_params_and_receptive_fields():
     assert table["receptive field"].iloc[-1] == "28×28"
 
 
-def test_multiply_adds_counts_conv_and_dense_work():
-    dense = models.build_dense()
-    assert models.multiply_adds(dense) == 784 * 128 + 128 * 128 + 128 * 10
-    cnn = models.build_small_cnn()
-    expected = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 9 * 32 + 3 * 3 * 64 * 9 * 64 + 576 * 64 + 64 * 10
-    assert models.multiply_adds(cnn) == expected
-
-
 def test_lenet5_matches_the_hand_count_and_the_paper_shapes():
     model = models.build_lenet5()
     by_hand = (

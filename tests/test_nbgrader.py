@@ -238,7 +238,8 @@ def test_nbgrader_grades_three_submissions_exactly(tmp_path):
 
     # ... and runs like one: no cell raises, every self-check prints ❌ "not done yet" (the course's nbval plugin
     # knows a student version by its mark), in learner mode.
-    nbval = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "-q"]
+    nbval = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "-q",
+             "-p", "mnistlab.exercises.pytest_plugin"]
     run = subprocess.run([*nbval, str(course / "release")], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert run.returncode == 0 and "12 passed" in run.stdout, run.stdout  # nbval: one item per code cell
 

@@ -33,11 +33,23 @@ def test_notebook_is_clean_and_follows_the_template(path):
     numbered = [h for h in headings if re.match(r"## \d+\. ", h)]
     assert len(numbered) >= 3, "numbered sections '## 1. ...'"
     assert headings[-2:] == ["## Summary", "## Exercises"], "a Summary, then the Exercises last"
-    assert exercises.count_exercises(notebook) >= 4, "at least four exercises with marked solutions"
+    assert exercises.count_exercises(notebook) >= 5, "at least five exercises with marked solutions"
+    exercise_headings = [line for text in markdown for line in text.split("\n") if line.startswith("### Exercise ")]
+    assert len(exercise_headings) >= 5, "at least five '### Exercise N — title' headings"
     sources = "\n".join(c.source for c in code)
     assert "sys.path" not in sources, "notebooks import mnistlab; they never patch sys.path"
     assert "mnistlab.exercises" in sources or "from mnistlab import" in sources
     assert re.search(r"\bcheck(_\w+)?\(", sources), "exercises come with self-checks"
+    assert len(re.findall(r"\bcheck_choice\(", sources)) <= 1, "at most one multiple-choice question per notebook"
+
+
+# Learners learn by writing code: the course as a whole asks for at least this many lines of it.
+MINIMUM_LEARNER_LINES = 300
+
+
+def test_learners_write_enough_code_across_the_course():
+    lines = {path.name: exercises.count_solution_lines(nbformat.read(path, as_version=4)) for path in NOTEBOOKS}
+    assert sum(lines.values()) >= MINIMUM_LEARNER_LINES, f"learner-written solution lines per notebook: {lines}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -1,4 +1,4 @@
-"""Architecture and training figures: visualkeras on Keras 3 without warnings, feature maps, filters, curves."""
+"""Architecture and training figures: visualkeras on Keras 3 without warnings, filters, curves."""
 
 from __future__ import annotations
 
@@ -54,39 +54,14 @@ def test_layered_view_rejects_unbuilt_models():
         plots.layered_view(keras.Sequential([keras.layers.Dense(3)]))
 
 
-def test_feature_maps_have_the_conv_shapes(digit):
-    maps = architecture.feature_maps(models.build_small_cnn(), digit)
-    assert [m.shape for _, m in maps] == [(26, 26, 32), (11, 11, 64), (3, 3, 64)]
-    fig = plots.plot_feature_maps(models.build_default_model(), digit, max_maps=4)
-    assert isinstance(fig, Figure) and len(fig.axes) == 3 * 5
-    with pytest.raises(ValueError, match="no Conv2D"):
-        architecture.feature_maps(models.build_dense(), digit)
-
-
 def test_filters_figure_has_one_panel_per_filter():
     fig = plots.plot_filters(models.build_small_cnn())
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 32
 
 
-def test_augmentation_examples_differ_from_the_original(digit):
-    versions = architecture.augment(digit[np.newaxis], copies=3)
-    assert versions.shape == (3, 1, 28, 28, 1)
-    assert not np.allclose(versions[0, 0, ..., 0], digit)
-    fig = plots.plot_augmentation(digit[np.newaxis].repeat(2, axis=0), copies=3)
-    assert len(fig.axes) == 2 * 4
-
-
-def test_convolve2d_matches_keras_conv(digit):
-    import keras
-
+def test_edge_filter_figure_shows_the_filtered_digit(digit):
     kernel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "float32")
-    conv = keras.layers.Conv2D(1, 3, use_bias=False)
-    conv.build((None, 28, 28, 1))
-    conv.set_weights([kernel[:, :, None, None]])
-    expected = np.asarray(conv(digit[None, :, :, None]))[0, :, :, 0]
-    np.testing.assert_allclose(architecture.convolve2d(digit, kernel), expected, atol=1e-5)
-    assert architecture.convolve2d(digit, kernel, stride=2).shape == (13, 13)
     assert isinstance(plots.plot_edge_filter(digit, kernel), Figure)
 
 

@@ -48,7 +48,7 @@ def test_comparison_budget_follows_the_mode(monkeypatch):
 
 def test_compare_variants_measures_every_variant_the_same_way(tiny_split):
     variants = {name: regularisation.VARIANTS[name] for name in ("plain", "dropout")}
-    budget = regularisation.ComparisonBudget(train_size=200, epochs=1, val_size=50)
+    budget = config.Run(train_size=200, epochs=1, val_size=50)
     table = regularisation.compare_variants(tiny_split, budget, variants, batch_size=32)
     assert list(table.index) == ["plain", "dropout"]
     assert list(table["dropout"]) == [0.0, regularisation.DROPOUT_RATE]

@@ -203,7 +203,7 @@ def test_one_nbval_run_grades_each_notebook_by_what_it_is(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "-q",
-         str(course), str(copies)],
+         "-p", "mnistlab.exercises.pytest_plugin", str(course), str(copies)],
         capture_output=True, text=True, check=False, cwd=tmp_path,
     )
     report = result.stdout
@@ -211,3 +211,15 @@ def test_one_nbval_run_grades_each_notebook_by_what_it_is(tmp_path):
     assert "1 failed" in report and "98_wrong.ipynb::Cell 1" in report, report  # nbval counts code cells
     assert "a self-check failed on the instructor's solution" in report, report
     assert "99_test.ipynb" not in report.split("short test summary")[-1], report  # course ✅ and copy ❌ both pass
+
+
+def test_learner_lines_count_code_inside_solutions_only():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "setup = 1\n# BEGIN SOLUTION\n# a comment\nx = 1\n\ny = x + 1\n# END SOLUTION\nz = 3"
+        ),
+        nbformat.v4.new_code_cell("def f(a):\n    # BEGIN SOLUTION\n    return a * 2\n    # END SOLUTION"),
+        nbformat.v4.new_markdown_cell("<!-- BEGIN SOLUTION -->\nprose is not code\n<!-- END SOLUTION -->"),
+    ]
+    assert student.count_solution_lines(notebook) == 3

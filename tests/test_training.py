@@ -1,15 +1,15 @@
-"""Compile + fit with callbacks, history frame, saving without optimizer, loading, load_or_train_default."""
+"""Compile + fit with callbacks and a recipe, history frame, train, load_or_train_default (the store: test_store.py)."""
 
 from __future__ import annotations
 
-import zipfile
+import dataclasses
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
 
-from mnistlab import augmentation, config, data, models, training
+from mnistlab import architectures, augmentation, config, data, losses, models, store, training
 
 
 def test_schedule_warms_up_then_decays():
@@ -29,14 +29,27 @@ def test_schedule_rejects_too_few_steps():
 
 
 def test_recipe_labels_and_losses():
-    default = training.compile_model(models.build_default_model(), total_steps=10)
+    recipe = architectures.DEFAULT_RECIPE
+    default = training.compile_model(models.build_default_model(), total_steps=10, recipe=recipe)
     assert type(default.optimizer).__name__ == "AdamW"
-    assert training.prepare_labels(default, np.array([3])).shape == (1, 10)
+    assert default.loss.label_smoothing == pytest.approx(0.1)
+    assert training.prepare_labels(np.array([3]), recipe).shape == (1, 10)
     small = training.compile_model(models.build_small_cnn())
     assert type(small.optimizer).__name__ == "Adam"
-    np.testing.assert_array_equal(training.prepare_labels(small, np.array([3, 1])), [3, 1])
+    np.testing.assert_array_equal(training.prepare_labels(np.array([3, 1])), [3, 1])
     with pytest.raises(ValueError, match="total_steps"):
-        training.compile_model(models.build_default_model())
+        training.compile_model(models.build_default_model(), recipe=recipe)
+
+
+def test_the_recipe_not_the_model_name_decides_how_a_model_trains():
+    # the default model's network compiled without its recipe trains like a tutorial model, and a tutorial
+    # network given the default recipe trains like the default model: nothing reads model.name
+    plain = training.compile_model(models.build_default_model())
+    assert type(plain.optimizer).__name__ == "Adam"
+    dense = training.compile_model(models.build_dense(), total_steps=10, recipe=architectures.DEFAULT_RECIPE)
+    assert type(dense.optimizer).__name__ == "AdamW"
+    assert training.augmentation_for(architectures.DEFAULT_RECIPE) is augmentation.DEFAULT
+    assert training.augmentation_for(architectures.TUTORIAL) is None
 
 
 def test_fit_records_history_and_returns_the_best_validation_epoch(tiny_split, tmp_path):
@@ -61,7 +74,7 @@ def default_run(tiny_split, tmp_path_factory):
     folder = tmp_path_factory.mktemp("default_run")
     return training.fit(
         models.build_default_model(), tiny_split, epochs=1, batch_size=64,
-        checkpoint_path=folder / "c.weights.h5", verbose=0,
+        checkpoint_path=folder / "c.weights.h5", verbose=0, recipe=architectures.DEFAULT_RECIPE,
     )
 
 
@@ -100,14 +113,15 @@ def test_an_interrupted_fit_resumes_from_its_backup_and_loses_nothing(tiny_split
     stop = InterruptMidEpoch(epoch=2, batch=1)  # during the third epoch, after two of its batches
     with pytest.raises(KeyboardInterrupt):
         training.fit(models.build_default_model(), tiny_split, epochs=4, batch_size=64, checkpoint_path=checkpoint,
-                     backup_dir=backup, verbose=0, extra_callbacks=[stop])
+                     backup_dir=backup, verbose=0, extra_callbacks=[stop], recipe=architectures.DEFAULT_RECIPE)
     assert training.backed_up_epochs(backup) == 2
     before = pd.read_csv(training.backup_history_path(backup), index_col="epoch")
     assert list(before.index) == [1, 2]
 
     start = RecordStart()
     result = training.fit(models.build_default_model(), tiny_split, epochs=4, batch_size=64,
-                          checkpoint_path=checkpoint, backup_dir=backup, verbose=0, extra_callbacks=[start])
+                          checkpoint_path=checkpoint, backup_dir=backup, verbose=0, extra_callbacks=[start],
+                          recipe=architectures.DEFAULT_RECIPE)
     # the new run starts from the weights and optimizer state of the end of epoch 2, not from scratch
     for restored, saved in zip(start.weights, stop.weights_at_epoch_end[2], strict=True):
         np.testing.assert_array_equal(restored, saved)
@@ -131,73 +145,27 @@ def test_fit_rejects_bad_sizes(tiny_split):
         training.fit(models.build_dense(), tiny_split, epochs=0, batch_size=32)
 
 
-def test_deployable_copy_has_no_optimizer_and_predicts_the_same(default_run, tiny_split, tmp_path):
-    result = default_run
-    path = training.save_deployable(result.model, tmp_path / "model.keras")
-    with zipfile.ZipFile(path) as archive:
-        import h5py
-
-        with archive.open("model.weights.h5") as handle, h5py.File(handle) as weights:
-            assert "optimizer" not in weights
-    assert training.file_size_mb(path) < 1.0
-    reloaded = training.load_model(path)
-    np.testing.assert_allclose(
-        reloaded.predict(tiny_split.x_test, verbose=0), result.model.predict(tiny_split.x_test, verbose=0), atol=1e-6
-    )
-
-
-def test_save_requires_keras_suffix(tmp_path):
-    with pytest.raises(ValueError, match=r"\.keras"):
-        training.save_deployable(models.build_dense(), tmp_path / "model.h5")
-
-
-def test_load_model_errors_name_the_file(tmp_path):
-    with pytest.raises(training.ModelFileError, match="No saved model at .*missing.keras"):
-        training.load_model(tmp_path / "missing.keras")
-    broken = tmp_path / "broken.keras"
-    broken.write_bytes(b"not a zip file")
-    with pytest.raises(training.ModelFileError, match="broken.keras.*not a Keras 3 model file"):
-        training.load_model(broken)
-    empty_zip = tmp_path / "empty.keras"
-    with zipfile.ZipFile(empty_zip, "w") as archive:
-        archive.writestr("nothing.txt", "x")
-    with pytest.raises(training.ModelFileError, match="Could not load the model in .*empty.keras"):
-        training.load_model(empty_zip)
-
-
-def test_default_model_path_depends_on_mode_and_version(course_home, monkeypatch):
-    fast = training.default_model_path()
-    assert fast.parent == course_home / "models"
-    assert models.DEFAULT_ARCHITECTURE_VERSION in fast.name and "fast" in fast.name
-    monkeypatch.setenv(config.FAST_ENV, "0")
-    assert training.default_model_path() != fast
+# A budget small enough for a unit test: load_or_train_default takes it like any other plan.
+TINY = dataclasses.replace(config.FAST, name="tiny", train_size=300, epochs=1, batch_size=64)
 
 
 @pytest.mark.slow  # trains a model: 10-16 s on 2 cores
-def test_load_or_train_default_trains_once_then_loads(course_home, monkeypatch, mnist_arrays):
-    calls = []
-    real_train = training.train
-
-    def small_train(name, **kwargs):
-        calls.append(name)
-        split = training.prepare_data(300, arrays=mnist_arrays)
-        return real_train(name, epochs=1, batch_size=64, split=split, **kwargs)
-
-    monkeypatch.setattr(training, "train", small_train)
-    first = training.load_or_train_default()
-    assert calls == ["default"]
-    assert training.default_model_path().is_file()
-    history = training.load_default_history()
+def test_load_or_train_default_trains_once_then_loads(course_home, mnist_arrays, capsys):
+    first = training.load_or_train_default(plan=TINY)
+    assert "trained now" in capsys.readouterr().out
+    path = store.default_model_path(TINY)
+    assert path.is_file() and "tiny-0k-1ep" in path.name
+    history = store.load_default_history(TINY)
     assert list(history.index) == [1] and "val_accuracy" in history
     assert first.output_shape == (None, 10) and first.input_shape == (None, 28, 28, 1)
-    second = training.load_or_train_default()
-    assert calls == ["default"], "the second call must load, not train"
+    second = training.load_or_train_default(plan=TINY)
+    assert capsys.readouterr().out == "", "the second call must load, not train"
     x = data.to_cnn_input(mnist_arrays[1][0][:5])
     np.testing.assert_allclose(first.predict(x, verbose=0), second.predict(x, verbose=0), atol=1e-6)
 
 
-def test_prepare_data_sizes_and_balance(mnist_arrays):
-    split = training.prepare_data(1000, arrays=mnist_arrays)
+def test_split_mnist_sizes_and_balance(mnist_arrays):
+    split = data.split_mnist(1000, arrays=mnist_arrays)
     assert len(split.x_train) == 900 and len(split.x_val) == 100 and len(split.x_test) == 10_000
     assert split.x_train.dtype == np.float32 and split.x_train.shape[1:] == (28, 28, 1)
     assert split.x_train.min() >= 0.0 and split.x_train.max() <= 1.0
@@ -215,21 +183,20 @@ def test_train_saves_the_model_before_anything_else_can_fail(course_home, monkey
             "dense", epochs=1, batch_size=64, split=tiny_split, verbose=0,
             checkpoint_path=course_home / "dense.weights.h5", save_to=out,
         )
-    assert training.load_model(out).count_params() == 118_282
+    assert store.load_model(out).count_params() == 118_282
 
 
 def test_train_writes_the_history_next_to_the_saved_model(course_home, tiny_split):
-    out = course_home / "models" / training.default_model_path().name
-    checkpoint_path, backup_dir = training.training_state_paths(out)
+    out = course_home / "models" / store.default_model_path().name
+    checkpoint_path, backup_dir = store.training_state_paths(out)
     assert checkpoint_path.parent == backup_dir.parent == course_home / "models" / "checkpoints"
     training.train(
         "dense", epochs=1, batch_size=64, split=tiny_split, verbose=0,
         checkpoint_path=checkpoint_path, backup_dir=backup_dir, save_to=out,
     )
-    assert training.history_path(out) == training.default_history_path()
-    history = training.load_default_history()
+    assert store.history_path(out) == store.default_history_path()
+    history = store.load_default_history()
     assert list(history.index) == [1] and "val_accuracy" in history
-
 
 
 def test_default_recipe_returns_its_last_epoch_not_an_earlier_best(tiny_split, tmp_path):
@@ -251,7 +218,7 @@ def test_default_recipe_returns_its_last_epoch_not_an_earlier_best(tiny_split, t
     original_fit = model.fit
     model.fit = lambda *args, callbacks=(), **kwargs: original_fit(*args, callbacks=[saboteur, *callbacks], **kwargs)
     result = training.fit(model, tiny_split, epochs=2, batch_size=64, checkpoint_path=tmp_path / "c.weights.h5",
-                          verbose=0)
+                          verbose=0, recipe=architectures.DEFAULT_RECIPE)
     assert result.history["val_loss"].iloc[1] > result.history["val_loss"].iloc[0]  # the last epoch is not the best
     for kept, final in zip(result.model.get_weights(), seen["final"], strict=True):
         np.testing.assert_array_equal(kept, final)
@@ -264,13 +231,13 @@ def test_manual_sgd_step_equals_the_optimizer(tiny_split):
     before = [w.copy() for w in by_hand.get_weights()]
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     images, labels = tiny_split.x_train[:32], tiny_split.y_train[:32]
-    loss_hand = training.manual_sgd_step(by_hand, loss_fn, images, labels, learning_rate=0.05)
-    loss_opt = training.optimizer_step(by_optimizer, loss_fn, images, labels, keras.optimizers.SGD(0.05))
+    loss_hand = losses.manual_sgd_step(by_hand, loss_fn, images, labels, learning_rate=0.05)
+    loss_opt = losses.optimizer_step(by_optimizer, loss_fn, images, labels, keras.optimizers.SGD(0.05))
     assert loss_hand == pytest.approx(loss_opt)
     for hand, opt, old in zip(by_hand.get_weights(), by_optimizer.get_weights(), before, strict=True):
         np.testing.assert_allclose(hand, opt, atol=1e-7)
         assert not np.array_equal(hand, old), "every weight moves"
-    loss_after, _ = training.loss_and_gradients(by_hand, loss_fn, images, labels)
+    loss_after, _ = losses.loss_and_gradients(by_hand, loss_fn, images, labels)
     assert loss_after < loss_hand, "a small step against the gradient lowers the loss on that batch"
 
 
@@ -279,9 +246,9 @@ def test_manual_step_moves_each_weight_by_rate_times_gradient(tiny_split):
     model = models.build_dense()
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     images, labels = tiny_split.x_train[:16], tiny_split.y_train[:16]
-    _, gradients = training.loss_and_gradients(model, loss_fn, images, labels)
+    _, gradients = losses.loss_and_gradients(model, loss_fn, images, labels)
     before = model.get_weights()
-    training.manual_sgd_step(model, loss_fn, images, labels, learning_rate=0.5)
+    losses.manual_sgd_step(model, loss_fn, images, labels, learning_rate=0.5)
     for old, new, gradient in zip(before, model.get_weights(), gradients, strict=True):
         np.testing.assert_allclose(new, old - 0.5 * gradient.numpy(), atol=1e-6)
 
@@ -312,21 +279,24 @@ def test_epoch_printer_prints_one_line_per_epoch(tiny_split, tmp_path):
 
 
 @pytest.mark.slow  # trains a model: 10-16 s on 2 cores
-def test_load_or_train_default_says_it_trains_and_shows_progress(course_home, monkeypatch, mnist_arrays, capsys):
-    real_train = training.train
-
-    def tiny_train(name, **kwargs):
-        split = training.prepare_data(300, arrays=mnist_arrays)
-        return real_train(name, epochs=2, batch_size=64, split=split, **kwargs)
-
-    monkeypatch.setattr(training, "train", tiny_train)
-    training.load_or_train_default()
+def test_load_or_train_default_says_it_trains_and_shows_progress(course_home, capsys):
+    plan = dataclasses.replace(TINY, epochs=2)
+    training.load_or_train_default(plan=plan)
     out = capsys.readouterr().out
-    path = training.default_model_path()
-    assert "trained now" in out and "fast mode" in out and str(path) in out
-    assert f"{config.FAST.epochs} epochs" in out and "roughly" in out
+    path = store.default_model_path(plan)
+    assert "trained now" in out and "tiny mode" in out and str(path) in out
+    assert "2 epochs" in out and "roughly" in out
     epoch_lines = [line for line in out.splitlines() if line.strip().startswith("epoch ")]
     assert len(epoch_lines) == 2 and "validation accuracy" in epoch_lines[0]
     assert out.strip().splitlines()[-1] == f"Saved the default model to {path}."
-    training.load_or_train_default()
+    training.load_or_train_default(plan=plan)
     assert capsys.readouterr().out == "", "loading a saved model prints nothing"
+
+
+def test_a_fit_without_a_checkpoint_path_removes_its_scratch_folder(tiny_split, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where mkdtemp makes the scratch folder
+    result = training.fit(models.build_dense(), tiny_split, epochs=1, batch_size=64, verbose=0)
+    assert result.checkpoint_path is None
+    assert list(tmp_path.iterdir()) == [], "the scratch checkpoint folder is left behind"

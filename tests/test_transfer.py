@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistlab import models, transfer
+from mnistlab import architectures, models, transfer
 
 
 def test_to_mnist_style_fits_a_20_box_centred_by_mass():
@@ -52,7 +52,7 @@ def test_transfer_model_copies_and_freezes_the_trained_base():
     model = transfer.build_transfer_model(trained, freeze=True)
     base = model.layers[0]
     assert base.name == "conv_base" and not base.trainable
-    assert base.layers[-1].name == transfer.BASE_END
+    assert base.layers[-1].name == architectures.default().cut_layer
     np.testing.assert_array_equal(base.get_layer("block2_conv").get_weights()[0], 0.5)
     assert model.output_shape == (None, 10)
     # only the new head learns: Dense 576->64 and 64->10 (weights and biases)

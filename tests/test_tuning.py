@@ -43,9 +43,11 @@ def test_tiny_search_gives_a_table(course_home, tiny_split, kind):
     assert len(table) == 2
     assert table["val_accuracy"].between(0, 1).all()
     assert set(table["filters"]) <= {32, 64, 128}
-    project = Path(tuner.project_dir)
-    assert project.is_dir() and course_home not in project.parents  # its own temporary folder
-    assert tuning.make_tuner(kind, max_trials=1).project_dir != tuner.project_dir  # never shared by two searches
+    folder = Path(tuner.directory)  # not tuner.project_dir, which creates the folder again
+    assert course_home not in folder.parents and folder.name.startswith("mnistlab-tuning-")  # its own folder...
+    assert not folder.exists()  # ...removed once the search is over
+    with tuning.temporary_tuner(kind, max_trials=1) as other:
+        assert other.directory != tuner.directory  # never shared by two searches
     best = tuning.best_hyperparameters(table)
     assert best["filters"] in tuning.SEARCH_SPACE["filters"]
     if kind == "grid":  # a grid walks the combinations in order: the first two differ in one value only
@@ -65,3 +67,20 @@ def test_best_of_empty_table_is_an_error():
 
     with pytest.raises(ValueError, match="empty"):
         tuning.best_hyperparameters(pd.DataFrame(columns=["filters", "units", "learning_rate", "val_accuracy"]))
+
+
+def test_the_temporary_tuner_folder_is_removed_even_on_an_error(course_home):
+    with pytest.raises(KeyboardInterrupt), tuning.temporary_tuner("random", max_trials=1) as tuner:
+        folder = Path(tuner.directory)
+        assert folder.is_dir() and folder.name.startswith("mnistlab-tuning-")
+        raise KeyboardInterrupt  # say, the learner interrupts the search
+    assert not folder.exists()
+
+
+def test_results_table_reports_a_failed_trial():
+    from types import SimpleNamespace
+
+    trial = SimpleNamespace(status="FAILED", message="ValueError: bad build", score=None)
+    tuner = SimpleNamespace(oracle=SimpleNamespace(trials={"0": trial}))
+    with pytest.raises(RuntimeError, match=r"(?s)1 tuning trial.*bad build"):
+        tuning.results_table(tuner)

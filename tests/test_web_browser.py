@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from mnistlab import config, inference, training
+from mnistlab import config, inference, store, training
 from mnistlab.web.app import create_app
 
 CHROMIUM = Path(os.environ.get("MNISTLAB_CHROMIUM", "/usr/bin/chromium"))
@@ -87,7 +87,7 @@ def server_url():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(config.FAST_ENV, "1")
         model = training.load_or_train_default()  # trains ~1 min only when no notebook has yet
-        name = training.default_model_path().name
+        name = store.default_model_path().name
     app = create_app(inference.Predictor(model), model_name=name)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -99,9 +99,9 @@ def test_keras_tuner_still_calls_the_overridden_private_method():
 
 
 def test_keras_tuner_override_lets_a_search_run_without_tensorboard(course_home, no_tensorboard):
-    tuner = tuning.make_tuner("random", max_trials=1)
-    callbacks: list = []
-    tuner._configure_tensorboard_dir(callbacks, trial=None)  # no TensorBoard callback: must not import it
+    with tuning.temporary_tuner("random", max_trials=1) as tuner:
+        callbacks: list = []
+        tuner._configure_tensorboard_dir(callbacks, trial=None)  # no TensorBoard callback: must not import it
     assert callbacks == []
 
 
@@ -111,11 +111,11 @@ def test_keras_tuner_override_is_still_needed(course_home, no_tensorboard):
 
     # Keras Tuner imports tensorboard only on the TensorFlow backend, which is the one the course runs on.
     assert keras.backend.backend() == "tensorflow", f"the course runs on TensorFlow, not {keras.backend.backend()}"
-    tuner = tuning.make_tuner("random", max_trials=1)
-    try:
-        keras_tuner.Tuner._configure_tensorboard_dir(tuner, [], trial=None)
-    except ImportError:
-        return  # still imports tensorboard with no TensorBoard callback: the override is needed
+    with tuning.temporary_tuner("random", max_trials=1) as tuner:
+        try:
+            keras_tuner.Tuner._configure_tensorboard_dir(tuner, [], trial=None)
+        except ImportError:
+            return  # still imports tensorboard with no TensorBoard callback: the override is needed
     pytest.fail(
         f"{versions('keras-tuner')} no longer imports tensorboard when no TensorBoard callback is passed: "
         f"delete _WithoutTensorBoard from mnistlab/tuning.py (and these tests), and raise the keras-tuner "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -23,7 +25,23 @@ def add_notebook_arguments(parser: argparse.ArgumentParser, out_help: str) -> No
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to convert (default: all)")
 
 
-def missing_notebooks(paths: list[Path]) -> str | None:
-    """The error to print when some of the notebooks named on the command line do not exist, else None."""
+def check_notebooks(paths: list[Path]) -> None:
+    """Raise a :class:`~mnistlab.errors.MnistlabError` (reported by ``cli.main``) naming notebooks that do not exist."""
+    from mnistlab.errors import MnistlabError
+
     missing = [path for path in paths if not path.is_file()]
-    return f"error: no such notebook: {', '.join(map(str, missing))}" if missing else None
+    if missing:
+        raise MnistlabError(f"no such notebook: {', '.join(map(str, missing))}")
+
+
+@contextlib.contextmanager
+def converting_notebooks() -> Iterator[None]:
+    """Inside, a notebook that cannot be converted (bad solution markers, a missing file) raises a
+    :class:`~mnistlab.errors.MnistlabError`, so ``cli.main`` reports it like every other expected failure."""
+    from mnistlab.errors import MnistlabError
+    from mnistlab.exercises.student import SolutionMarkerError
+
+    try:
+        yield
+    except (SolutionMarkerError, FileNotFoundError) as error:
+        raise MnistlabError(str(error)) from error

@@ -1,8 +1,7 @@
-"""``python -m mnistlab baselines [--fast]``: train the scikit-learn baselines and print the comparison table."""
+"""``python -m mnistlab [--fast] baselines``: train the scikit-learn baselines and print the comparison table."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 # The keys of mnistlab.baselines.BASELINES, spelled out because importing that module pulls in
@@ -19,7 +18,6 @@ def register(subparsers) -> None:
         "60,000 training digits (the RBF SVM is capped, see mnistlab.config.FULL); --fast or "
         "MNISTLAB_FAST=1 uses the fast-mode subset.",
     )
-    parser.add_argument("--fast", action="store_true", help="use the fast-mode budget whatever MNISTLAB_FAST says")
     parser.add_argument(
         "--only", nargs="+", choices=NAMES, metavar="NAME",
         help=f"run only these baselines ({', '.join(NAMES)})",
@@ -34,23 +32,19 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from mnistlab import baselines, config, data
+    from mnistlab import baselines, config
+    from mnistlab.errors import UsageError
 
     if args.test_size is not None and not 10 <= args.test_size <= 10_000:
-        print(f"error: --test-size {args.test_size} must be between 10 and 10,000.", file=sys.stderr)
-        return 2
-    budget = config.FAST if args.fast else config.budget()
+        raise UsageError(f"--test-size {args.test_size} must be between 10 and 10,000.")
+    budget = config.budget()
     sizes = baselines.train_sizes(budget)
     chosen = args.only or NAMES
     counts = ", ".join(f"{name} {size or 60_000:,}" for name, size in sizes.items() if name in chosen)
     print(f"Mode: {budget.name}; training digits per baseline: {counts}", flush=True)
-    try:
-        table = baselines.run_baselines(
-            names=args.only, budget=budget, test_size=args.test_size, n_jobs=args.jobs, verbose=True
-        )
-    except data.MnistDataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    table = baselines.run_baselines(
+        names=args.only, budget=budget, test_size=args.test_size, n_jobs=args.jobs, verbose=True
+    )
     print()
     print(baselines.format_table(table))
     if args.csv is not None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -19,10 +17,6 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from mnistlab import data
 
-    try:
-        path = data.locate_mnist(download=not args.offline)
-    except data.MnistDataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    path = data.locate_mnist(download=not args.offline)  # a MnistDataError is reported by cli.main
     print(f"MNIST ready: {path}")
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from mnistlab.commands.arguments import positive_int
@@ -21,7 +20,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "path", nargs="?", type=Path, default=None,
-        help="saved .keras model to evaluate (default: the default model's saved path)",
+        help="saved .keras model or .tflite export to evaluate (default: the default model's saved path)",
     )
     parser.add_argument(
         "--out", type=Path, default=None,
@@ -35,10 +34,13 @@ def register(subparsers) -> None:
 
 
 def prepare_for(model, images):
-    """Raw uint8 test digits in the layout ``model`` takes: (N, 784), (N, 28, 28) or (N, 28, 28, 1)."""
+    """Raw uint8 test digits in the layout ``model`` takes: (N, 784), (N, 28, 28) or (N, 28, 28, 1).
+
+    A LiteRT predictor (a ``.tflite`` file) takes (N, 28, 28, 1), like the course's CNNs.
+    """
     from mnistlab import baselines, data
 
-    rank = len(model.input_shape)
+    rank = len(getattr(model, "input_shape", (None, *data.INPUT_SHAPE)))
     if rank == 2:
         return baselines.to_features(images)
     if rank == 3:
@@ -55,7 +57,9 @@ def write_report(model, x_test, y_test, out: Path, mistakes: int = 32) -> tuple[
 
     from mnistlab import evaluation, plots
 
-    result = evaluation.evaluate(model, prepare_for(model, x_test), y_test)
+    # A LiteRT predictor scores through its probabilities(); a Keras model through predict().
+    scorer = model.probabilities if hasattr(model, "probabilities") else model
+    result = evaluation.evaluate(scorer, prepare_for(model, x_test), y_test)
     out.mkdir(parents=True, exist_ok=True)
     written = {
         "metrics table": out / "metrics.csv",
@@ -82,29 +86,23 @@ def write_report(model, x_test, y_test, out: Path, mistakes: int = 32) -> tuple[
 
 
 def run(args) -> int:
-    from mnistlab import config, data, training
+    from mnistlab import config, data, deploy, store
+    from mnistlab.errors import MnistlabError
 
-    path = Path(args.path if args.path is not None else training.default_model_path()).expanduser()
-    try:
-        model = training.load_model(path)  # a missing, misnamed or damaged file: says what to do
-    except training.ModelFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    output_shape = tuple(model.output_shape)
-    if output_shape[-1] != data.NUM_CLASSES:
-        print(f"error: {path} outputs shape {output_shape}, not 10 digit probabilities.", file=sys.stderr)
-        return 1
-    try:
-        _, (x_test, y_test) = data.load_mnist()
-    except data.MnistDataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    path = deploy.model_file(args.path)
+    if path.suffix == deploy.TFLITE_SUFFIX:
+        model = deploy.load_predictor(path)  # the LiteRT runtime, no TensorFlow
+    else:
+        model = store.load_model(path)  # a missing, misnamed or damaged file: says what to do, never trains
+        output_shape = tuple(model.output_shape)
+        if output_shape[-1] != data.NUM_CLASSES:
+            raise MnistlabError(f"{path} outputs shape {output_shape}, not 10 digit probabilities.")
+    _, (x_test, y_test) = data.load_mnist()
     out = args.out if args.out is not None else config.figures_dir() / REPORT_FOLDER
     try:
         result, written = write_report(model, x_test, y_test, Path(out).expanduser(), mistakes=args.mistakes)
     except ValueError as error:
-        print(f"error: {path} cannot score the test digits: {error}", file=sys.stderr)
-        return 1
+        raise MnistlabError(f"{path} cannot score the test digits: {error}") from error
     print(f"Report for {path} ({len(y_test):,} test digits) written to {Path(out).expanduser()}:")
     for what, file in written.items():
         print(f"  {what:<20} {file.name}")
@@ -118,6 +116,7 @@ def run(args) -> int:
     size = path.stat().st_size
     print(f"test accuracy: {result.accuracy:.4f}")
     print(f"test loss: {result.loss:.4f}")
-    print(f"parameters: {model.count_params():,}")
+    if hasattr(model, "count_params"):  # a .tflite file keeps its weights in its own format
+        print(f"parameters: {model.count_params():,}")
     print(f"saved file size: {size / 1e6:.2f} MB ({size:,} bytes)")
     return 0

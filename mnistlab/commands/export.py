@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
@@ -25,42 +24,33 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    if args.out is not None and args.out.suffix != ".tflite":
-        print(f"error: --out {args.out} must end in .tflite", file=sys.stderr)
-        return 2
-    if args.model is not None and args.model.suffix != ".keras":
-        print(f"error: --model {args.model} must be a .keras file (train one with python -m mnistlab train)",
-              file=sys.stderr)
-        return 2
-    from mnistlab import data, deploy, statistics, training
+    from mnistlab.errors import UsageError
 
-    try:
-        model_path = args.model if args.model is not None else training.default_model_path()
-        predictor = deploy.load_predictor(args.model)
-    except (training.ModelFileError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.out is not None and args.out.suffix != ".tflite":
+        raise UsageError(f"--out {args.out} must end in .tflite")
+    if args.model is not None and args.model.suffix != ".keras":
+        raise UsageError(f"--model {args.model} must be a .keras file (train one with python -m mnistlab train)")
+    from mnistlab import data, deploy, evaluation, statistics
+
+    model_path = deploy.model_file(args.model)
+    predictor = deploy.load_predictor(model_path)
     out = args.out or deploy.tflite_path(model_path, args.int8)
     kind = "full int8 (uint8 in/out)" if args.int8 else "float32"
     print(f"Converting {model_path} to TFLite {kind}...", flush=True)
-    try:
-        deploy.export_tflite(predictor.model, out, int8=args.int8)
-        exported = deploy.LiteRTPredictor(out)
-        (_, _), (x_test, y_test) = data.load_mnist()
-    except (deploy.ExportError, data.MnistDataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    deploy.export_tflite(predictor.model, out, int8=args.int8)
+    exported = deploy.LiteRTPredictor(out)
+    (_, _), (x_test, y_test) = data.load_mnist()
     images = data.to_cnn_input(x_test)
     keras_labels = deploy.predict_labels(predictor, images)
     lite_labels = deploy.predict_labels(exported, images)
     print(f"saved: {out} ({out.stat().st_size / 1000:.0f} KB; the .keras file is "
           f"{Path(model_path).stat().st_size / 1000:.0f} KB)")
-    lite_accuracy, keras_accuracy = (lite_labels == y_test).mean(), (keras_labels == y_test).mean()
+    lite_accuracy, keras_accuracy = evaluation.accuracy(y_test, lite_labels), evaluation.accuracy(y_test, keras_labels)
     changed = int((lite_labels != keras_labels).sum())
     print(f"test accuracy on {len(y_test):,} MNIST test digits: TFLite {lite_accuracy:.2%}, Keras {keras_accuracy:.2%} "
           f"({100 * (lite_accuracy - keras_accuracy):+.2f} points); a different answer on {changed:,} of them")
     print(f"  TFLite {statistics.accuracy_interval(y_test, lite_labels)}\n"
           f"  Keras  {statistics.accuracy_interval(y_test, keras_labels)}\n"
           f"  (TFLite = A, Keras = B) {statistics.mcnemar_test(y_test, lite_labels, keras_labels)}")
-    print(f"serve it: python -m mnistlab serve --model {out}")
+    print(f"serve it: python -m mnistlab serve --model {out}")  # serve, predict and evaluate all take it
     return 0

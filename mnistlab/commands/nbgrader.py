@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from mnistlab.commands import arguments
 
 
@@ -22,18 +20,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from mnistlab import config
-    from mnistlab.exercises import nbgrader_course, student
+    from mnistlab.exercises import nbgrader_course
 
-    missing = arguments.missing_notebooks(args.notebooks)
-    if missing:
-        print(missing, file=sys.stderr)
-        return 1
+    arguments.check_notebooks(args.notebooks)
     out = args.out or config.repo_root() / "build" / "nbgrader"
-    try:
+    with arguments.converting_notebooks():
         assignments = nbgrader_course.write_course(args.notebooks or None, out)
-    except (student.SolutionMarkerError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
     for name, cells in assignments.items():
         points = sum(cell.points for cell in cells)
         print(f"source/{name}: {len(cells)} graded self-check cells, {points:g} points")

@@ -15,7 +15,9 @@ def register(subparsers) -> None:
         "file failed. Use --number for images holding several digits in a row.",
     )
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files (PNG, JPEG, ...)")
-    parser.add_argument("--model", type=Path, default=None, help="a saved Keras model (default: the course model)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="a .keras model or a .tflite export (default: the course's trained default model; "
+                        "this command never trains one)")
     parser.add_argument("--steps", type=Path, default=None, metavar="OUT_DIR",
                         help="also save a figure of every pipeline step per image into OUT_DIR")
     parser.add_argument("--number", action="store_true", help="read several digits written in a row")
@@ -41,14 +43,9 @@ def _save_steps(path: Path, out_dir: Path, steps=None) -> Path:
 
 
 def run(args) -> int:
-    from mnistlab import images, inference, training
+    from mnistlab import deploy, images
 
-    try:
-        model = inference.load_model(args.model) if args.model else inference.load_default_model()
-    except training.ModelFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    predictor = inference.Predictor(model)
+    predictor = deploy.load_predictor(args.model)  # never trains: a missing model names `train`
     failed = 0
     for path in args.images:
         steps = None

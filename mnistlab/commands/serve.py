@@ -52,31 +52,22 @@ def port_problem(host: str, port: int) -> str | None:
 
 
 def run(args) -> int:
+    from mnistlab.errors import MnistlabError, UsageError
+
     if not 0 <= args.port <= 65535:
-        print(f"error: --port {args.port} is not a port number (0-65535)", file=sys.stderr)
-        return 2
+        raise UsageError(f"--port {args.port} is not a port number (0-65535)")
     problem = port_problem(args.host, args.port)  # checked before the model loads: fail in a second
     if problem:
-        print(f"error: cannot listen on {args.host}:{args.port} ({problem}). Try another --port, or stop "
-              f"the program using it.", file=sys.stderr)
-        return 1
+        raise MnistlabError(f"cannot listen on {args.host}:{args.port} ({problem}). Try another --port, or stop "
+                            f"the program using it.")
     import uvicorn
 
     from mnistlab import deploy
     from mnistlab.web.app import create_app
 
-    try:
-        predictor = deploy.load_predictor(args.model)
-    except RuntimeError as error:  # training.ModelFileError or deploy.ExportError: say what to do
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if args.model is not None:
-        model_name = args.model.name
-    else:
-        from mnistlab import training  # imports Keras: only when serving the default .keras model anyway
-
-        model_name = training.default_model_path().name
-    app = create_app(predictor, model_name=model_name, max_upload_bytes=args.max_upload_mb * 2**20)
+    model_path = deploy.model_file(args.model)
+    predictor = deploy.load_predictor(model_path)  # never trains: a missing model names `train`
+    app = create_app(predictor, model_name=model_path.name, max_upload_bytes=args.max_upload_mb * 2**20)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}: other computers on the network can use this server "
               f"(and browsers allow the webcam only on https or localhost).", file=sys.stderr)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from mnistlab.commands import arguments
 
 
@@ -21,15 +19,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from mnistlab.exercises import student
 
-    missing = arguments.missing_notebooks(args.notebooks)
-    if missing:
-        print(missing, file=sys.stderr)
-        return 1
-    try:
+    arguments.check_notebooks(args.notebooks)
+    with arguments.converting_notebooks():
         written = student.write_student_copies(args.notebooks or None, args.out)
-    except (student.SolutionMarkerError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from mnistlab.architectures import DEFAULT_MODEL, MODEL_NAMES
@@ -18,7 +17,6 @@ def register(subparsers) -> None:
         "the 10,000 test digits and save a deployable copy (no optimizer state). Run the same command again "
         "after an interruption and it resumes after the last finished epoch.",
     )
-    parser.add_argument("--fast", action="store_true", help="fast mode: a small budget that runs in about a minute")
     parser.add_argument(
         "--model", choices=MODEL_NAMES, default=DEFAULT_MODEL, help="architecture (default: %(default)s)"
     )
@@ -39,31 +37,25 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    if args.out is not None and args.out.suffix != ".keras":
-        print(f"error: --out {args.out} must end in .keras (the Keras 3 model format)", file=sys.stderr)
-        return 2
-    if args.train_size is not None and not 100 <= args.train_size <= 60_000:
-        print(
-            f"error: --train-size {args.train_size} must be between 100 and 60000 (MNIST has 60,000 training "
-            f"digits, and the 10% held out for validation must hold every digit class)",
-            file=sys.stderr,
-        )
-        return 2
     from mnistlab import config
+    from mnistlab.errors import UsageError
 
-    try:
-        plan = config.FAST if args.fast else config.budget()
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    from mnistlab import data, training
+    if args.out is not None and args.out.suffix != ".keras":
+        raise UsageError(f"--out {args.out} must end in .keras (the Keras 3 model format)")
+    if args.train_size is not None and not 100 <= args.train_size <= 60_000:
+        raise UsageError(
+            f"--train-size {args.train_size} must be between 100 and 60000 (MNIST has 60,000 training "
+            f"digits, and the 10% held out for validation must hold every digit class)"
+        )
+    plan = config.budget()  # python -m mnistlab --fast train: fast mode, decided in config like everywhere
+    from mnistlab import store, training
 
     epochs = args.epochs or plan.epochs
     train_size = args.train_size or plan.train_size or 60_000
     budget_size = train_size == (plan.train_size or 60_000)
     out = args.out
     if out is None and args.model == DEFAULT_MODEL and epochs == plan.epochs and budget_size:
-        out = training.default_model_path(plan)  # the file the later notebooks load
+        out = store.default_model_path(plan)  # the file the later notebooks load
     elif out is None:  # never let a shorter or longer run pose as the notebooks' default model
         size = "" if budget_size else f"-{train_size}"
         out = config.models_dir() / f"{args.model}-{plan.name}{size}-{epochs}ep.keras"
@@ -72,25 +64,21 @@ def run(args) -> int:
         f"{train_size:,} training digits (10% held out for validation)",
         flush=True,
     )
-    checkpoint_path, backup_dir = training.training_state_paths(out)
+    checkpoint_path, backup_dir = store.training_state_paths(out)
     done = training.backed_up_epochs(backup_dir)
     if done:
         print(training.resume_message(done, epochs, backup_dir), flush=True)
-    try:
-        result = training.train(
-            args.model,
-            epochs=epochs,
-            train_size=train_size,
-            verbose=0,
-            checkpoint_path=checkpoint_path,
-            backup_dir=backup_dir,
-            save_to=out,
-            extra_callbacks=[training.EpochPrinter(epochs, lambda line: print(line, flush=True))],
-            plan=plan,
-        )
-    except data.MnistDataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    result = training.train(
+        args.model,
+        epochs=epochs,
+        train_size=train_size,
+        verbose=0,
+        checkpoint_path=checkpoint_path,
+        backup_dir=backup_dir,
+        save_to=out,
+        extra_callbacks=[training.EpochPrinter(epochs, lambda line: print(line, flush=True))],
+        plan=plan,
+    )
     print(f"test accuracy: {result.test_accuracy:.4f}")
     print(f"test loss: {result.test_loss:.4f}")
     if done:
@@ -102,5 +90,5 @@ def run(args) -> int:
     else:
         print(f"training wall time: {result.train_seconds:.1f} s ({result.epochs} epochs)")
     print(f"parameters: {result.model.count_params():,}")
-    print(f"saved file: {out} ({training.file_size_mb(out):.2f} MB)")
+    print(f"saved file: {out} ({store.file_size_mb(out):.2f} MB)")
     return 0

@@ -12,6 +12,7 @@ from mnistlab.exercises.checks import (
 from mnistlab.exercises.student import (
     SolutionMarkerError,
     count_exercises,
+    count_solution_lines,
     has_solution,
     leaks_solution,
     student_notebook,
@@ -28,6 +29,7 @@ __all__ = [
     "check_function",
     "check_shape",
     "count_exercises",
+    "count_solution_lines",
     "has_solution",
     "leaks_solution",
     "student_notebook",

@@ -197,7 +197,41 @@ def check_between(answer: object, low: float, high: float, what: str, hint: str 
     return report(low <= value <= high, what, f"{value:g} is not the value this exercise asks for", hint)
 
 
+def require_function(answer: object, what: str, hint: str | None = None) -> bool:
+    """True when the learner's ``answer`` is a function; else print the ❌ and return False.
+
+    The placeholder (``...``) is "not done yet"; anything else that cannot be called is named by its type.
+    A check on a learner's function starts with ``if not require_function(function, what, hint): return False``.
+    """
+    if is_missing(answer):
+        return not_done(what, hint)
+    if not callable(answer):
+        return failed(what, f"expected a function, got a {_type_name(answer)}", hint)
+    return True
+
+
 NO_RESULT = object()  # what call_learner returns once it has reported that the learner's function failed
+
+
+def _where(on: str | None) -> str:
+    return f"on {on} " if on else ""
+
+
+def run_learner(calls: Callable[[], Any], what: str, hint: str | None = None, on: str | None = None) -> Any:
+    """What ``calls()`` returns, or ``NO_RESULT`` after reporting (❌) that the learner's code in it raised.
+
+    ``calls`` is code that calls the learner's function, perhaps several times (e.g. with two seeds). ``on``
+    names the case in the message ("on 40 new digits your function raised ..."). A student copy's
+    ``NotImplementedError`` is "not done yet".
+    """
+    try:
+        return calls()
+    except NotImplementedError:
+        not_written(what, hint)
+        return NO_RESULT
+    except Exception as error:
+        failed(what, f"{_where(on)}your function raised {describe_error(error)}", hint)
+        return NO_RESULT
 
 
 def call_learner(function: Callable, args: tuple, what: str, hint: str | None = None, on: str | None = None) -> Any:
@@ -206,19 +240,26 @@ def call_learner(function: Callable, args: tuple, what: str, hint: str | None = 
     Pass copies in ``args`` when the function may change its input. ``on`` names the case in the message
     ("on test case 2 of 3 your function raised ..."). A student copy's ``NotImplementedError`` is "not done yet".
     """
-    where = f"on {on} " if on else ""
-    try:
-        result = function(*args)
-    except NotImplementedError:
-        not_written(what, hint)
-        return NO_RESULT
-    except Exception as error:
-        failed(what, f"{where}your function raised {describe_error(error)}", hint)
-        return NO_RESULT
+    result = run_learner(lambda: function(*args), what, hint, on)
     if result is None:
-        failed(what, f"{where}your function returned None: did you forget `return`?", hint)
+        failed(what, f"{_where(on)}your function returned None: did you forget `return`?", hint)
         return NO_RESULT
     return result
+
+
+def learner_array(function: Callable, args: tuple, what: str, hint: str | None = None, on: str | None = None) -> Any:
+    """The learner's ``function(*args)`` as a float array, or ``NO_RESULT`` after reporting (❌) why not.
+
+    As :func:`call_learner`, and a result NumPy cannot read as numbers is "expected an array, got a ...".
+    """
+    result = call_learner(function, args, what, hint, on)
+    if result is NO_RESULT:
+        return NO_RESULT
+    try:
+        return np.asarray(result, dtype=float)
+    except Exception:
+        failed(what, f"expected an array, got a {_type_name(result)}", hint)
+        return NO_RESULT
 
 
 def _normalise_choice(answer: object) -> str:
@@ -306,10 +347,8 @@ def check_function(
     copied first, so a function that changes its input in place cannot spoil the next case. With
     ``check_dtype`` an array result must also have the expected array's dtype (when the exercise asks for one).
     """
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {_type_name(function)}", hint)
+    if not require_function(function, what, hint):
+        return False
     compare = compare or _same_result
     cases = list(cases)
     for number, case in enumerate(cases, start=1):

@@ -24,8 +24,7 @@ def check_brightest_digit(answer: object, images: np.ndarray, labels: np.ndarray
     means = [np.asarray(images)[np.asarray(labels) == digit].mean() for digit in range(10)]
     return check_equal(
         answer, int(np.argmax(means)), what,
-        hint="select the images of one digit with x_train[y_train == d], take .mean(), "
-             "then np.argmax over the ten means",
+        hint="a boolean mask of the labels selects one digit's images; compare the ten digits' mean pixel values",
     )
 
 
@@ -84,8 +83,8 @@ def check_worst_digit(answer: object, y_true: np.ndarray, predictions: np.ndarra
 
 
 ONE_HOT_HINT = (
-    "start from np.zeros((len(labels), num_classes), 'float32') and set one entry per row to 1 "
-    "(fancy indexing: encoded[np.arange(len(labels)), labels] = 1)"
+    "one float32 row of num_classes zeros per label, with a single 1 in the label's column "
+    "(NumPy's fancy indexing sets one entry per row at once)"
 )
 
 
@@ -112,10 +111,10 @@ def check_one_hot(function: object, what: str = "Exercise 5", rng: np.random.Gen
 
 
 STRATIFIED_HINT = (
-    "loop over np.unique(labels); np.flatnonzero(labels == label) gives a class's positions; "
-    "pick round(fraction * count) of them with rng.choice(..., replace=False); np.concatenate"
+    "work one digit at a time: find that digit's positions, draw the same fraction of them without replacement, "
+    "and join the draws of all digits"
 )
-SEED_HINT = "make rng = np.random.default_rng(seed) once, then rng.choice(positions, size=..., replace=False)"
+SEED_HINT = "make one random generator from the seed and draw every digit's positions from it, without replacement"
 
 
 def stratified_pick_problem(picked: object, labels: np.ndarray, fraction: float) -> str | None:

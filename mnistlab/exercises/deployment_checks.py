@@ -40,7 +40,8 @@ def p95_cases(seed: int | None = None) -> list[tuple]:
 
 def check_p95_nearest_rank(function: Callable, what: str = "p95 by nearest rank", seed: int | None = None) -> bool:
     """Run the learner's ``function(values) -> float`` on unseen values: the nearest-rank 95th percentile?"""
-    hint = "ordered = np.sort(np.asarray(values)); return ordered[int(np.ceil(0.95 * len(ordered))) - 1]"
+    hint = ("sort the values; the nearest rank is the smallest rank r with r / n >= 0.95 (ranks count from 1, "
+            "Python's indices from 0)")
     return check_function(function, p95_cases(seed), what, hint=hint)
 
 
@@ -50,8 +51,8 @@ def check_p95_nearest_rank(function: Callable, what: str = "p95 by nearest rank"
 def check_quantised_kernel(scales: object, q_kernel: object, stored, what: str) -> bool:
     """The learner's per-output-channel ``scales`` and int8 ``q_kernel`` (inputs, outputs) against ``stored``,
     the :class:`mnistlab.deploy.QuantisedTensor` the converter wrote (its values are stored (outputs, inputs))."""
-    hint = ("one scale per output (column): scales = np.abs(kernel).max(axis=0) / 127; then "
-            "q_kernel = np.clip(np.round(kernel / scales), -127, 127).astype(np.int8)")
+    hint = ("one scale per output (column), chosen so that the column's largest absolute weight maps to 127; "
+            "then divide by the scale, round, keep within ±127 and store as int8")
     if is_missing(scales) or is_missing(q_kernel):
         return not_done(what, hint)
     expected_scales, expected_values = np.asarray(stored.scales, dtype=np.float64), np.asarray(stored.values).T
@@ -203,7 +204,8 @@ def check_representative_purpose(answer: object, what: str = "representative dat
 
 def check_api_number(answer: object, expected: str, what: str, hint: str | None = None) -> bool:
     """The number the API read (a string, as the JSON holds it) against what the library reads."""
-    hint = hint or 'client.post("/api/number", files={"file": (name, data)}).json()["number"]'
+    hint = hint or ("post the picture's bytes as the file field of a multipart form to /api/number, "
+                    "then read the number from the JSON reply")
     if is_missing(answer):
         return not_done(what, hint)
     if isinstance(answer, dict):

@@ -1,4 +1,8 @@
-"""Self-checks for notebooks 05 and 06: metrics from a confusion matrix, McNemar, one Grad-CAM step, on unseen cases."""
+"""Self-checks for notebooks 05 and 06 on cases the learner has not seen."""
+
+# Metrics from a confusion matrix, the most confused pair, McNemar, calibration (ECE, temperature scaling,
+# the coverage-accuracy curve) and one Grad-CAM step.
+
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from mnistlab.exercises.checks import (
     NO_RESULT,
     call_learner,
     failed,
-    is_missing,
-    not_done,
+    learner_array,
     passed,
+    require_function,
 )
 
 METRIC_NAMES = ("precision", "recall", "f1")
@@ -47,10 +51,8 @@ def check_metrics_from_confusion(function, what: str = "Exercise", hint: str | N
     The matrices are built here from predictions the learner has not seen; a digit that is never
     predicted must get precision 0 (scikit-learn's ``zero_division=0``), not NaN.
     """
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     for counts, label in _confusion_cases():
         result = call_learner(function, (counts.copy(),), what, hint, on=label)
         if result is NO_RESULT:
@@ -87,21 +89,15 @@ def check_grad_cam_step(function, what: str = "Exercise", hint: str | None = Non
     The map is ``ReLU(sum_k mean_hw(gradients)_k * feature_maps_k)``; the arrays are random ones
     made here. A wrong answer is told what it looks like it got wrong (ReLU, axes, channels).
     """
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     rng = np.random.default_rng(9)
     feature_maps = np.maximum(rng.normal(size=(3, 5, 4, 6)), 0.0)
     gradients = rng.normal(size=(3, 5, 4, 6))
     want = _cam_reference(feature_maps, gradients)
-    result = call_learner(function, (feature_maps.copy(), gradients.copy()), what, hint)
-    if result is NO_RESULT:
+    got = learner_array(function, (feature_maps.copy(), gradients.copy()), what, hint)
+    if got is NO_RESULT:
         return False
-    try:
-        got = np.asarray(result, dtype=float)
-    except Exception:
-        return failed(what, f"expected an array, got a {type(result).__name__}", hint)
     if got.shape != want.shape:
         return failed(what, f"for feature maps of shape {feature_maps.shape} the map has shape {got.shape}, "
                             f"expected {want.shape}: sum over the channel axis (the last one)", hint)
@@ -132,84 +128,6 @@ def _as_number(answer) -> float | None:
     return value
 
 
-def check_precision(answer, counts, digit: int, what: str = "Exercise", hint: str | None = None) -> bool:
-    """``answer`` must be the precision of ``digit`` in the confusion matrix ``counts`` (rows = true digit).
-
-    A recall (the row instead of the column) is named as such. An answer rounded to 4 decimals, as the
-    notebook's tables print it, passes.
-    """
-    if is_missing(answer):
-        return not_done(what, hint)
-    value = _as_number(answer)
-    if value is None:
-        return failed(what, f"expected one number, got a {type(answer).__name__}", hint)
-    counts = np.asarray(counts, dtype=float)
-    precision = counts[digit, digit] / counts[:, digit].sum()
-    recall = counts[digit, digit] / counts[digit, :].sum()
-    if np.isclose(value, precision, rtol=0, atol=5e-5):
-        return passed(what)
-    if np.isclose(value, recall, rtol=0, atol=5e-5):
-        return failed(what, f"{value:.4f} is the recall of {digit}: it divides by the row (the true {digit}s); "
-                            f"precision divides by the column (everything predicted {digit})", hint)
-    return failed(what, f"got {value:.4f}, which is not the precision of {digit}", hint)
-
-
-def check_confident_mistakes(answer, y_true, probabilities, threshold: float = 0.5, what: str = "Exercise",
-                             hint: str | None = None) -> bool:
-    """``answer`` must count the mistakes made with a confidence above ``threshold``; common slips are named."""
-    if is_missing(answer):
-        return not_done(what, hint)
-    value = _as_number(answer)
-    if value is None or value != int(value):
-        return failed(what, f"expected a whole number (a count), got {answer!r}", hint)
-    proba, y_true = np.asarray(probabilities), np.asarray(y_true)
-    confidence, wrong = proba.max(axis=1), proba.argmax(axis=1) != y_true
-    want = int((wrong & (confidence > threshold)).sum())
-    if value == want:
-        return passed(what)
-    if value == int(wrong.sum()):
-        return failed(what, f"{int(value)} is every mistake; keep only those with confidence above {threshold}", hint)
-    if value == int((confidence > threshold).sum()):
-        return failed(what, f"{int(value)} counts every answer above {threshold}, right ones too; "
-                            f"keep only the mistakes (argmax != y_test)", hint)
-    if value == int((wrong & (confidence <= threshold)).sum()):
-        return failed(what, f"{int(value)} counts the mistakes at or below {threshold}: the comparison is reversed",
-                      hint)
-    return failed(what, f"got {int(value)}, which is not the number of mistakes above {threshold} confidence", hint)
-
-
-def check_worst_pair(answer, counts, what: str = "Exercise", hint: str | None = None) -> bool:
-    """``answer`` must be a most frequent off-diagonal ``(true, predicted)`` cell of ``counts`` (ties all pass).
-
-    A reversed ``(predicted, true)`` answer is told that rows are the true digit, columns the predicted one.
-    """
-    if is_missing(answer):
-        return not_done(what, hint)
-    try:
-        pair = tuple(int(v) for v in answer)
-    except Exception:
-        return failed(what, f"expected a tuple of two ints (true digit, predicted digit), got {answer!r}", hint)
-    if len(pair) != 2 or not all(0 <= v < len(counts) for v in pair):
-        return failed(what, f"expected two digits (true digit, predicted digit), got {pair}", hint)
-    off_diagonal = np.asarray(counts).copy()
-    np.fill_diagonal(off_diagonal, -1)
-    top = off_diagonal.max()
-    if off_diagonal[pair] == top:
-        return passed(what)
-    true, predicted = pair
-    if true == predicted:
-        return failed(what, f"{pair} is on the diagonal: those are the right answers; zero the diagonal first", hint)
-    if off_diagonal[predicted, true] == top:
-        return failed(what, f"{pair} is reversed: rows are the true digit and columns the predicted one, so the "
-                            f"cell [{predicted}, {true}] means true {predicted}, predicted {true}: "
-                            f"answer ({predicted}, {true})", hint)
-    return failed(what, f"{pair} occurs {int(off_diagonal[pair])} times; the most frequent off-diagonal cell "
-                        f"occurs {int(top)} times", hint)
-
-
-# --------------------------------------------------------------------------- McNemar's test
-
-
 def _mcnemar_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
     """Prediction arrays made here: models that disagree a little, a lot, and never."""
     rng = np.random.default_rng(20)
@@ -238,10 +156,8 @@ def check_mcnemar(function, what: str = "Exercise", hint: str | None = None) -> 
     """
     from mnistlab import statistics
 
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     for y, a, b, label in _mcnemar_cases():
         result = call_learner(function, (y.copy(), a.copy(), b.copy()), what, hint, on=label)
         if result is NO_RESULT:
@@ -267,3 +183,203 @@ def check_mcnemar(function, what: str = "Exercise", hint: str | None = None) -> 
                                 f"gives {want.p_value:.4g} (binomtest(only_a_right, disagreements, 0.5), "
                                 f"two-sided; p = 1 when they never disagree)", hint)
     return passed(what, "(checked against statistics.mcnemar_test on predictions you had not seen)")
+
+
+# --------------------------------------------------------------------------- calibration (reference: calibration.py)
+
+
+def _random_logits(rng, n: int, sharpness: float) -> tuple[np.ndarray, np.ndarray]:
+    """Class scores of a made-up 10-class model and labels drawn from its own softmax(raw scores).
+
+    The scores returned are the raw ones times ``sharpness``: below 1 the model is under-confident
+    (the best temperature is about ``sharpness``), above 1 over-confident.
+    """
+    from scipy import special
+
+    raw = rng.normal(size=(n, 10)) * 2.0
+    raw[np.arange(n), rng.integers(0, 10, n)] += 4.0
+    y = np.array([rng.choice(10, p=p) for p in special.softmax(raw, axis=1)])
+    return raw * sharpness, y
+
+
+def _calibration_cases() -> list[tuple[np.ndarray, np.ndarray, int, str]]:
+    """(labels, probabilities, bins, label): over- and under-confident models, rows exactly sure, 5 bins."""
+    from scipy import special
+
+    rng = np.random.default_rng(23)
+    logits, y_over = _random_logits(rng, 600, 2.0)
+    over = special.softmax(logits, axis=1)
+    logits, y_under = _random_logits(rng, 500, 0.4)
+    under = special.softmax(logits, axis=1)
+    under[:25] = np.eye(10)[rng.integers(0, 10, 25)]  # confidence exactly 1: it belongs in the last bin
+    # Mixed: over-confident bins and under-confident ones, whose gaps must not cancel
+    mixed_y, mixed = np.concatenate([y_over, y_under]), np.concatenate([over, under])
+    return [(y_over, over, 10, "600 predictions of an over-confident model"),
+            (y_under, under, 10, "500 predictions of an under-confident model, 25 of them exactly 1.0"),
+            (mixed_y, mixed, 10, "both models' 1,100 predictions together"),
+            (mixed_y, mixed, 5, "the same 1,100 predictions in 5 bins")]
+
+
+def _bin_parts(y, proba, bins):
+    confidence, correct = proba.max(axis=1), proba.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    filled = [b for b in range(bins) if (which == b).any()]
+    gaps = np.array([confidence[which == b].mean() - correct[which == b].mean() for b in filled])
+    return confidence, correct, gaps
+
+
+def check_expected_calibration_error(function, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``function(y_true, probabilities, bins)`` must return :func:`mnistlab.calibration.expected_calibration_error`.
+
+    Run on probabilities made here (over- and under-confident, some exactly 1, 10 and 5 bins).
+    Averaging the bins equally, one overall gap, a signed gap and ignoring ``bins`` are named.
+    """
+    from mnistlab import calibration
+
+    if not require_function(function, what, hint):
+        return False
+    for y, proba, bins, label in _calibration_cases():
+        result = call_learner(function, (y.copy(), proba.copy(), bins), what, hint, on=label)
+        if result is NO_RESULT:
+            return False
+        value = _as_number(result)
+        if value is None:
+            return failed(what, f"expected one number, got a {type(result).__name__}", hint)
+        want = calibration.expected_calibration_error(y, proba, bins)
+        if np.isclose(value, want, rtol=0, atol=1e-6):
+            continue
+        confidence, correct, gaps = _bin_parts(y, proba, bins)
+        if np.isclose(value, np.abs(gaps).mean(), atol=1e-6) or np.isclose(value, np.abs(gaps).sum() / bins, atol=1e-6):
+            problem = "you averaged the bins' gaps equally; weight each bin by its share of the predictions (n_b / N)"
+        elif np.isclose(value, abs(confidence.mean() - correct.mean()), atol=1e-6):
+            problem = ("that is |mean confidence - accuracy| over all predictions, one bin where over- and "
+                       "under-confident predictions cancel: take |confidence - accuracy| in each bin")
+        elif bins != 10 and np.isclose(value, calibration.expected_calibration_error(y, proba, 10), atol=1e-6):
+            problem = f"asked for {bins} bins you used 10: use the bins argument"
+        else:
+            problem = "the value differs"
+        return failed(what, f"on {label} your ECE is {value:.4f}, the reference gives {want:.4f}: {problem}", hint)
+    return passed(what, "(checked against calibration.expected_calibration_error on predictions you had not seen)")
+
+
+def check_softmax_with_temperature(function, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``function(logits, temperature)`` must return ``softmax(logits / temperature)`` row by row.
+
+    Multiplying by T, a softmax over the wrong axis and overflow on large scores (no max subtracted) are named.
+    """
+    from scipy import special
+
+    if not require_function(function, what, hint):
+        return False
+    rng = np.random.default_rng(31)
+    logits = rng.normal(size=(40, 10)) * 3
+    cases = [(logits, 0.5, "scores of 40 made-up digits at T = 0.5"), (logits, 2.0, "the same at T = 2"),
+             (logits * 150, 0.5, "large scores (up to about 1,500 / T) at T = 0.5")]
+    for scores, temperature, label in cases:
+        with np.errstate(all="ignore"):
+            got = learner_array(function, (scores.copy(), temperature), what, hint, on=label)
+        if got is NO_RESULT:
+            return False
+        want = special.softmax(scores / temperature, axis=-1)
+        if got.shape != want.shape:
+            return failed(what, f"on {label} the result has shape {got.shape}; expected {want.shape}, "
+                                f"one row of probabilities per row of scores", hint)
+        if np.allclose(got, want, atol=1e-6):
+            continue
+        if not np.isfinite(got).all():
+            problem = ("the result holds NaN or inf: exp overflows on large scores; subtract each row's maximum "
+                       "first (softmax(z) = softmax(z - max z))")
+        elif np.allclose(got, special.softmax(scores * temperature, axis=-1), atol=1e-6):
+            problem = "you multiplied the scores by T; temperature scaling divides them: softmax(logits / T)"
+        elif not np.allclose(got.sum(axis=-1), 1, atol=1e-6):
+            problem = "the rows do not sum to 1: normalise each row (sum over axis=-1 with keepdims=True)"
+        else:
+            problem = "the probabilities differ from softmax(logits / T)"
+        return failed(what, f"on {label}: {problem}", hint)
+    return passed(what)
+
+
+def check_fit_temperature(function, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``function(logits, labels)`` must return the T minimising the NLL of ``softmax(logits / T)``.
+
+    Two made-up models (under-confident, best T about 0.4; over-confident, about 2.5). A T within
+    5 % of :func:`mnistlab.calibration.fit_temperature`'s, or whose NLL is within 0.1 % of the best,
+    passes (a grid search is fine). 1/T (multiplying) and a search that never leaves T = 1 are named.
+    """
+    from mnistlab import calibration
+
+    if not require_function(function, what, hint):
+        return False
+    rng = np.random.default_rng(37)
+    for sharpness, kind in ((0.4, "under"), (2.5, "over")):
+        logits, y = _random_logits(rng, 1500, sharpness)
+        label = f"1,500 scores of an {kind}-confident model"
+        with np.errstate(all="ignore"):
+            result = call_learner(function, (logits.copy(), y.copy()), what, hint, on=label)
+        if result is NO_RESULT:
+            return False
+        value = _as_number(result)
+        if value is None or not np.isfinite(value) or value <= 0:
+            return failed(what, f"on {label}: expected one positive temperature, got {result!r}", hint)
+        best = calibration.fit_temperature(logits, y)
+        best_nll = calibration.negative_log_likelihood(logits, y, best)
+        nll = calibration.negative_log_likelihood(logits, y, value)
+        if abs(value - best) <= 0.05 * best or nll - best_nll <= 1e-3 * best_nll:
+            continue
+        if abs(1 / value - best) <= 0.05 * best:
+            problem = ("that is 1 / T: you multiplied the scores by T somewhere; temperature scaling divides them, "
+                       "softmax(logits / T)")
+        elif abs(value - 1) < 1e-3:
+            problem = "T stayed at 1: did the search include temperatures below and above 1?"
+        else:
+            problem = f"its mean NLL is {nll:.4f}, at the best T it is {best_nll:.4f}"
+        return failed(what, f"on {label} you found T = {value:.3f}, the NLL is lowest at T = {best:.3f}: {problem}",
+                      hint)
+    return passed(what, "(checked against calibration.fit_temperature on scores you had not seen)")
+
+
+def check_coverage_accuracy(function, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``function(y_true, probabilities, thresholds)`` must return ``(coverage, accuracy)``, one value per threshold.
+
+    An answer is kept when its confidence is at least the threshold; accuracy is that of the kept
+    answers (:func:`mnistlab.calibration.coverage_accuracy_curve`). Dividing by all answers, a
+    reversed comparison and a swapped pair are named.
+    """
+    from scipy import special
+
+    from mnistlab import calibration
+
+    if not require_function(function, what, hint):
+        return False
+    rng = np.random.default_rng(41)
+    logits, y = _random_logits(rng, 700, 1.0)
+    proba = special.softmax(logits, axis=1)
+    thresholds = np.array([0.0, 0.35, 0.5, 0.6, 0.75, 0.9])
+    label = "700 made-up predictions and thresholds 0, 0.35, 0.5, 0.6, 0.75, 0.9"
+    result = call_learner(function, (y.copy(), proba.copy(), thresholds.copy()), what, hint, on=label)
+    if result is NO_RESULT:
+        return False
+    try:
+        coverage, accuracy = (np.asarray(part, dtype=float).ravel() for part in result)
+    except Exception:
+        return failed(what, "return two arrays: (coverage, accuracy), one value per threshold", hint)
+    _, want_coverage, want_accuracy = calibration.coverage_accuracy_curve(y, proba, thresholds)
+    if coverage.shape != want_coverage.shape or accuracy.shape != want_accuracy.shape:
+        return failed(what, f"for {len(thresholds)} thresholds return {len(thresholds)} coverages and "
+                            f"{len(thresholds)} accuracies, got {coverage.size} and {accuracy.size}", hint)
+    if np.allclose(coverage, want_coverage, atol=1e-9) and np.allclose(accuracy, want_accuracy, atol=1e-9):
+        return passed(what, "(checked against calibration.coverage_accuracy_curve on predictions you had not seen)")
+    confidence = proba.max(axis=1)
+    if np.allclose(coverage, want_accuracy, atol=1e-9) and np.allclose(accuracy, want_coverage, atol=1e-9):
+        problem = "coverage and accuracy are swapped: return (coverage, accuracy)"
+    elif np.allclose(accuracy, want_accuracy * want_coverage, atol=1e-9):
+        problem = ("your accuracy divides the right answers kept by ALL answers; it is the accuracy of the kept "
+                   "answers: right and kept / kept")
+    elif np.allclose(coverage, [(confidence < t).mean() for t in thresholds], atol=1e-9):
+        problem = "the comparison is reversed: an answer is kept when its confidence is at least the threshold"
+    elif np.allclose(coverage, want_coverage, atol=1e-9):
+        problem = f"coverage is right but accuracy is {np.round(accuracy, 4)}, expected {np.round(want_accuracy, 4)}"
+    else:
+        problem = f"coverage {np.round(coverage, 4)}, expected {np.round(want_coverage, 4)}"
+    return failed(what, f"on {label}: {problem}", hint)

@@ -1,4 +1,5 @@
-"""Self-checks for notebook 06: an input gradient, stratified folds, fold spread, a paired comparison (unseen cases)."""
+"""Self-checks for notebook 06: an input gradient, a paired comparison and the modern building blocks of §5."""
+
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import numpy as np
 from mnistlab.exercises.checks import (
     NO_RESULT,
     call_learner,
-    check_choice,
     describe_error,
     failed,
-    is_missing,
-    not_done,
+    learner_array,
     not_written,
     passed,
+    require_function,
 )
 
 # --------------------------------------------------------------------------- the input gradient (saliency)
@@ -49,20 +49,14 @@ def check_input_gradient(function, what: str = "Exercise", hint: str | None = No
     """
     import tensorflow as tf
 
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     scorer, images = _tiny_scorer()
     digits = np.array([3, 0, 7, 3])
     want = _reference_gradient(scorer, images, digits)
-    result = call_learner(function, (scorer, images.copy(), digits.copy()), what, hint)
-    if result is NO_RESULT:
+    got = learner_array(function, (scorer, images.copy(), digits.copy()), what, hint)
+    if got is NO_RESULT:
         return False
-    try:
-        got = np.asarray(result, dtype=float)
-    except Exception:
-        return failed(what, f"expected an array, got a {type(result).__name__}", hint)
     if got.shape == want.shape + (1,):
         got = got[..., 0]
     if got.shape != want.shape:
@@ -89,60 +83,6 @@ def check_input_gradient(function, what: str = "Exercise", hint: str | None = No
     return failed(what, "the values differ from |d score[digit] / d pixel|", hint)
 
 
-# --------------------------------------------------------------------------- stratified folds
-
-
-def _fold_labels() -> np.ndarray:
-    """Unbalanced labels sorted by digit, as a data set stored class by class would be."""
-    counts = [30, 12, 21, 9, 15, 27, 18, 6, 24, 33]
-    return np.repeat(np.arange(10), counts)
-
-
-def check_stratified_folds(function, what: str = "Exercise", hint: str | None = None) -> bool:
-    """``function(labels, k, seed)`` must return ``k`` arrays of held-out indices, stratified.
-
-    Every index held out exactly once, and in every fold each digit's count within 1 of its share
-    (count / k). The labels are sorted and unbalanced, so unshuffled contiguous folds fail.
-    """
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
-    labels = _fold_labels()
-    for k in (3, 5):
-        try:
-            result = list(function(labels.copy(), k, 7))
-        except NotImplementedError:
-            return not_written(what, hint)
-        except Exception as error:
-            return failed(what, f"with k={k} your function raised {describe_error(error)}", hint)
-        if result and all(isinstance(fold, tuple) and len(fold) == 2 for fold in result):
-            return failed(what, "you returned (train, held_out) pairs; return only the held-out indices of each fold",
-                          hint)
-        try:
-            folds = [np.asarray(fold).ravel() for fold in result]
-        except Exception:
-            return failed(what, "return a list of k arrays of integer indices", hint)
-        if len(folds) != k:
-            return failed(what, f"with k={k} you returned {len(folds)} folds", hint)
-        if any(not np.issubdtype(fold.dtype, np.integer) for fold in folds):
-            return failed(what, "each fold must be an array of integer indices into labels", hint)
-        held_out = np.concatenate(folds)
-        if len(held_out) != len(labels) or not np.array_equal(np.sort(held_out), np.arange(len(labels))):
-            return failed(what, f"with k={k} the folds hold {len(held_out)} indices for {len(labels)} labels: "
-                                f"every index must be held out exactly once", hint)
-        expected = np.bincount(labels, minlength=10) / k
-        for number, fold in enumerate(folds, start=1):
-            per_digit = np.bincount(labels[fold], minlength=10)
-            off = np.flatnonzero(np.abs(per_digit - expected) >= 1)
-            if off.size:
-                digit = int(off[0])
-                return failed(what, f"with k={k}, fold {number} holds {per_digit[digit]} of digit {digit}, whose "
-                                    f"share is {expected[digit]:.1f}: the folds are not stratified (split each "
-                                    f"digit's indices into k parts)", hint)
-    return passed(what, "(checked on sorted, unbalanced labels you had not seen)")
-
-
 # --------------------------------------------------------------------------- a paired comparison over folds
 
 
@@ -152,10 +92,8 @@ def check_paired_difference(function, what: str = "Exercise", hint: str | None =
     The standard error is the sample std (ddof=1) of the per-fold differences over sqrt(k). The
     unpaired version (ignoring that the folds are shared) and ddof=0 are named.
     """
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     cases = [
         (np.array([0.962, 0.955, 0.971, 0.948, 0.966]), np.array([0.957, 0.951, 0.964, 0.945, 0.960])),
         (np.array([0.91, 0.93, 0.90, 0.94]), np.array([0.92, 0.92, 0.91, 0.93])),
@@ -191,26 +129,183 @@ def check_paired_difference(function, what: str = "Exercise", hint: str | None =
     return passed(what, "(checked on fold accuracies you had not seen)")
 
 
-# --------------------------------------------------------------------------- what the fold spread tells
-
-FOLD_SPREAD_OPTIONS = {
-    "a": "not significant: the difference is below the fold standard deviation",
-    "b": "look at the per-fold differences (or McNemar on a common test set)",
-    "c": "B is better: its mean is higher",
-    "d": "the fold standard deviation is the standard error of the mean",
-}
-FOLD_SPREAD_WHY = {
-    "a": "Each model's fold spread mixes how hard each fold's digits are and how each short training went; "
-         "both models see the same folds, so most of that spread is shared and cancels in the per-fold "
-         "differences. It is not the uncertainty of the difference.",
-    "b": "The folds are shared, so the comparison is paired: the differences fold by fold (their mean and "
-         "standard error) measure it, or McNemar's test on one common test set.",
-    "c": "A higher mean on a few small folds can be noise; you need the uncertainty of the difference.",
-    "d": "The std is the spread of one fold's accuracy; and the folds share training digits, so even "
-         "std / sqrt(k) is optimistic.",
-}
+# --------------------------------------------------------------------------- modern building blocks (§5)
 
 
-def check_fold_spread(answer, what: str = "Exercise", hint: str | None = None) -> bool:
-    """The multiple-choice question on what k-fold's spread does and does not say about a comparison."""
-    return check_choice(answer, "b", FOLD_SPREAD_OPTIONS, what, why=FOLD_SPREAD_WHY, hint=hint)
+def _random(shape, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def _pooled(model, images):
+    """``(input, output)`` of the layer that turns the feature maps (rank 4) into vectors (rank 2), or None."""
+    x = images
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        y = np.asarray(layer(x, training=False))
+        if np.ndim(x) == 4 and y.ndim == 2:
+            return np.asarray(x), y
+        x = y
+    return None
+
+
+def check_gap_cnn(build, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``build(input_shape, classes)`` must return §5's small CNN with a global-average-pooling head.
+
+    Built for input shapes and class counts made here and compared with :func:`mnistlab.blocks.gap_cnn`:
+    the output shape, a parameter count that does not depend on the image size (a Flatten does), average
+    (not max) pooling, and the same convolution blocks.
+    """
+    from mnistlab import blocks
+
+    if not require_function(build, what, hint):
+        return False
+    counts = {}
+    for shape, classes in [((20, 20, 1), 7), ((32, 32, 1), 7), ((36, 36, 3), 4)]:
+        model = call_learner(build, (shape, classes), what, hint, on=f"input_shape={shape}, classes={classes}")
+        if model is NO_RESULT:
+            return False
+        if not hasattr(model, "count_params") or not hasattr(model, "layers"):
+            return failed(what, f"expected a Keras model, got a {type(model).__name__}", hint)
+        images = np.random.default_rng(len(counts)).random((2, *shape)).astype("float32")
+        try:
+            output = np.asarray(model(images, training=False))
+        except Exception as error:
+            return failed(what, f"the model for input_shape={shape} cannot read images of that shape "
+                                f"({describe_error(error)}): use keras.Input(shape=input_shape)", hint)
+        if output.shape != (2, classes):
+            return failed(what, f"for classes={classes} the model outputs shape {output.shape[1:]}, expected "
+                                f"({classes},)", hint)
+        counts[shape] = model.count_params()
+        if shape[-1] == 1 and len(counts) == 2 and len(set(counts.values())) > 1:
+            return failed(what, f"your parameter count depends on the image size ({counts[(20, 20, 1)]:,} for "
+                                f"20×20, {counts[(32, 32, 1)]:,} for 32×32): a Flatten is still in the head; "
+                                f"global average pooling gives one number per channel whatever the size", hint)
+        names = [type(layer).__name__ for layer in model.layers]
+        if "Flatten" in names:
+            return failed(what, "your head still has a Flatten layer: replace Flatten by GlobalAveragePooling2D",
+                          hint)
+        try:
+            pooled = _pooled(model, images)
+        except Exception:
+            pooled = None
+        if pooled is None:
+            return failed(what, "no layer of your model turns the feature maps into one vector per image", hint)
+        maps, vectors = pooled
+        if maps.shape[-1] == vectors.shape[-1] and not np.allclose(vectors, maps.mean(axis=(1, 2)), atol=1e-5):
+            if np.allclose(vectors, maps.max(axis=(1, 2)), atol=1e-5):
+                return failed(what, "your pooling takes each channel's maximum: that is global max pooling; "
+                                    "global average pooling takes the mean", hint)
+            return failed(what, "your pooled vector is not each channel's mean over the map", hint)
+        want = blocks.gap_cnn(shape, classes).count_params()
+        if counts[shape] != want:
+            return failed(what, f"for input_shape={shape}, classes={classes} your model has {counts[shape]:,} "
+                                f"parameters, the reference {want:,}: keep flatten_cnn's convolution blocks "
+                                f"exactly and end with GlobalAveragePooling2D and Dense(classes, softmax)", hint)
+    return passed(what, "(built for image sizes and class counts you had not seen)")
+
+
+def _zero_convolutions(model) -> None:
+    for layer in model.layers:
+        if type(layer).__name__ == "Conv2D":
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+
+
+def check_residual_block(function, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``function(x, filters)`` must build §5's residual block on a Keras tensor ``x`` (functional API).
+
+    Checked on shapes made here, against :func:`mnistlab.blocks.residual_block`: the output shape, the
+    parameter count (with or without the convolutions' biases), a 1×1 projection only when the channels
+    differ, and, with every convolution set to zero, ``ReLU(x)``: the skip path is really added.
+    """
+    import keras
+
+    from mnistlab import blocks
+
+    if not require_function(function, what, hint):
+        return False
+    for shape, filters in [((9, 11, 6), 6), ((7, 8, 3), 5)]:
+        same = shape[-1] == filters
+        inputs = keras.Input(shape=shape)
+        try:
+            outputs = function(inputs, filters)
+        except NotImplementedError:
+            return not_written(what, hint)
+        except Exception as error:
+            if not same:
+                return failed(what, f"with {shape[-1]} input channels and filters={filters} your block raised "
+                                    f"{describe_error(error)}: when the channels differ, the skip path needs a "
+                                    f"1×1 convolution (a projection) to {filters} channels", hint)
+            return failed(what, f"on an input of shape {shape} your block raised {describe_error(error)}", hint)
+        if outputs is None:
+            return failed(what, "your function returned None: did you forget `return`?", hint)
+        try:
+            model = keras.Model(inputs, outputs)
+        except Exception as error:
+            return failed(what, f"return the block's output tensor ({describe_error(error)})", hint)
+        if tuple(model.output.shape[1:]) != shape[:2] + (filters,):
+            return failed(what, f"on an input of shape {shape} with filters={filters} the output has shape "
+                                f"{tuple(model.output.shape[1:])}, expected {shape[:2] + (filters,)} ('same' "
+                                f"padding keeps height and width)", hint)
+        reference_input = keras.Input(shape=shape)
+        want = keras.Model(reference_input, blocks.residual_block(reference_input, filters)).count_params()
+        got = model.count_params()
+        projection = shape[-1] * filters + filters
+        if got not in (want, want - 2 * filters, want - 2 * filters - (0 if same else filters)):
+            if same and got in (want + projection, want + projection - filters):
+                return failed(what, f"with {filters} channels in and out your block has {got:,} parameters, "
+                                    f"{projection} too many: use x itself as the skip path when the channels "
+                                    f"already match (the projection is only for different channels)", hint)
+            return failed(what, f"on an input of shape {shape} with filters={filters} your block has {got:,} "
+                                f"parameters, the reference {want:,}: two 3×3 convolutions, two batch "
+                                f"normalisations" + ("" if same else ", and a 1×1 projection of x"), hint)
+        if same:
+            _zero_convolutions(model)
+            x = _random((2, *shape), 5)
+            y = np.asarray(model(x, training=False))
+            if np.allclose(y, np.maximum(x, 0), atol=1e-3):
+                continue
+            if np.allclose(y, x, atol=1e-3):
+                return failed(what, "with zeroed convolutions your block returns x: apply the ReLU after the "
+                                    "addition, ReLU(F(x) + x)", hint)
+            if np.allclose(y, 0, atol=1e-3):
+                return failed(what, "with every convolution set to zero your block outputs 0: the skip path is "
+                                    "not added (layers.Add()([y, x]))", hint)
+            return failed(what, "with every convolution set to zero the block should return ReLU(x) (the "
+                                "skip path alone); yours does not", hint)
+    return passed(what, "(shapes, parameters and the skip path checked on inputs you had not seen)")
+
+
+def check_activation_stds(function, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``function(model, x)`` must return the standard deviation of every layer's output, first layer first,
+    on a small Dense stack with mixed widths and activations made here (compared with
+    :func:`mnistlab.blocks.activation_stds`)."""
+    import keras
+
+    from mnistlab import blocks
+
+    if not require_function(function, what, hint):
+        return False
+    keras.utils.set_random_seed(8)
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(9, activation="tanh"),
+                              keras.layers.Dense(7, activation="relu"), keras.layers.Dense(5)])
+    x = _random((64, 12), 9)
+    want = np.array(blocks.activation_stds(model, x))
+    result = call_learner(function, (model, x.copy()), what, hint, on="a 3-layer stack you had not seen")
+    if result is NO_RESULT:
+        return False
+    try:
+        got = np.asarray(result, dtype=float).ravel()
+    except Exception:
+        return failed(what, "return one number per layer (a list of floats)", hint)
+    if got.shape != want.shape:
+        return failed(what, f"for a model of {len(model.layers)} layers you returned {got.size} value(s): one "
+                            f"standard deviation per layer", hint)
+    if np.allclose(got, want, rtol=1e-3):
+        return passed(what, "(on a stack of layers you had not seen)")
+    kernels = np.array([np.std(np.asarray(layer.kernel)) for layer in model.layers])
+    if np.allclose(got, kernels, rtol=1e-3):
+        return failed(what, "those are the spreads of the layers' weights; measure their outputs: feed x "
+                            "through the layers one by one", hint)
+    return failed(what, f"the values differ from the spreads of the layers' outputs ({np.round(want, 3).tolist()}): "
+                        f"each layer must receive the previous layer's output", hint)

@@ -10,12 +10,12 @@ from scipy import ndimage as ndi
 from mnistlab.exercises.checks import (
     NO_RESULT,
     call_learner,
-    check_choice,
     check_function,
     failed,
     is_missing,
     not_done,
     passed,
+    require_function,
 )
 
 
@@ -49,12 +49,10 @@ def check_white_on_black(function: Callable, digits: np.ndarray | None = None, c
                          seed: int | None = None, what: str = "white on black") -> bool:
     """Run the learner's ``function(grey) -> grey`` on pictures of either polarity made here from unseen
     digits; it passes when every result is a light digit on a dark background."""
-    hint = ("look at the outer ring of pixels (e.g. np.concatenate of the first/last row and column): "
-            "if it is light, the paper is light, so return 1 - grey; otherwise return grey as it is")
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    hint = ("look at the outer ring of pixels, where the paper is: if it is light, invert the picture; "
+            "otherwise leave it as it is")
+    if not require_function(function, what, hint):
+        return False
     cases = polarity_cases(digits, count, seed)
     for number, (picture, digit) in enumerate(cases, start=1):
         kind = "dark ink on light paper" if number % 2 == 1 else "light ink on a dark canvas"
@@ -96,10 +94,10 @@ def _same_point(result, expected) -> bool:
 def check_centre_of_mass(function: Callable, digits: np.ndarray | None = None, count: int = 8,
                          seed: int | None = None, what: str = "centre of mass") -> bool:
     """Compare the learner's ``function(image) -> (row, column)`` with scipy on randomly shifted digits."""
-    hint = ("weight each pixel's row and column by its brightness: rows, cols = np.indices(image.shape); "
-            "row = (rows * image).sum() / image.sum(), and the same for the column; return (row, column)")
-    if is_missing(function) or not callable(function):
-        return check_function(function, [], what, hint=hint)
+    hint = ("the centre of mass is the brightness-weighted mean of the pixels' row indices (and of their column "
+            "indices): each pixel counts as much as it is bright")
+    if not require_function(function, what, hint):
+        return False
     cases = centre_of_mass_cases(digits, count, seed)
     if _returns_column_row(function, cases):
         return failed(what, "you returned (column, row); the exercise asks (row, column): swap the two", hint)
@@ -125,7 +123,7 @@ def _returns_column_row(function: Callable, cases) -> bool:
 
 def check_confidence_cut(answer: object, confidences, right, what: str = "confidence cut") -> bool:
     """The answer must be the highest confidence among the wrong answers (0.0 when none is wrong)."""
-    hint = "np.max(confidences[~right]) picks the most confident wrong answer (0.0 if there is none)"
+    hint = "the cut is the confidence of the most confident wrong answer (0.0 if there is none)"
     if is_missing(answer):
         return not_done(what, hint)
     confidences, right = np.asarray(confidences, dtype=np.float64), np.asarray(right, dtype=bool)
@@ -145,23 +143,194 @@ def check_confidence_cut(answer: object, confidences, right, what: str = "confid
     return failed(what, f"{value:.3f} is higher than the most confident wrong answer: use that one exactly", hint)
 
 
-WHY_THICKEN_OPTIONS = {
-    "a": "faint grey trace unlike MNIST",
-    "b": "faster",
-    "c": "every digit the same way",
-    "d": "removed as a ruled line",
-}
+# --------------------------------------------------------------------------- Otsu's threshold
 
 
-def check_why_thicken(answer: object, what: str = "why thicken") -> bool:
-    """Exercise 3 of notebook 07 (multiple choice): why a thin digit is thickened before it is resized."""
-    return check_choice(
-        answer, "a", WHY_THICKEN_OPTIONS, what,
-        why={"a": "MNIST's strokes are a set share of the digit's size (section 1 measured it); the stroke step "
-                  "restores it.",
-             "b": "speed has nothing to do with it: the resize costs the same.",
-             "c": "strokes already in MNIST's range are left alone (see stroke_action 'kept').",
-             "d": "the line remover only takes lines crossing the whole picture."},
-        hint="look at the thin-strokes drawing in section 2.6, and at its 'stroke ... of its size -> thickened' "
-             "line printed in section 2.3",
-    )
+def _otsu_parts(grey: np.ndarray, bins: int = 256):
+    """scikit-image's histogram of a float picture (``bins`` bins over its own range): counts, centres, edges."""
+    counts, edges = np.histogram(grey.ravel(), bins=bins, range=(float(grey.min()), float(grey.max())))
+    return counts.astype(np.float64), (edges[:-1] + edges[1:]) / 2, edges
+
+
+def otsu_variants(grey: np.ndarray) -> dict[str, float]:
+    """Otsu's threshold and the near misses a learner writes: ``right`` (scikit-image's), one bin too high or
+    too low, the bin's upper edge, and the split that maximises the *within*-class variance."""
+    counts, centres, edges = _otsu_parts(grey)
+    w0, w1 = np.cumsum(counts)[:-1], np.cumsum(counts[::-1])[::-1][1:]
+    m0 = np.cumsum(counts * centres)[:-1] / w0
+    m1 = (np.cumsum((counts * centres)[::-1])[::-1][1:]) / w1
+    best = int(np.argmax(w0 * w1 * (m0 - m1) ** 2))
+    v0 = np.cumsum(counts * centres**2)[:-1] / w0 - m0**2
+    v1 = np.cumsum((counts * centres**2)[::-1])[::-1][1:] / w1 - m1**2
+    return {"right": float(centres[best]), "one bin too high": float(centres[min(best + 1, len(centres) - 1)]),
+            "one bin too low": float(centres[max(best - 1, 0)]), "upper edge": float(edges[best + 1]),
+            "within": float(centres[int(np.argmax(w0 * v0 + w1 * v1))])}
+
+
+def _ties_with_otsu(picture: np.ndarray, value: float) -> bool:
+    """Whether ``value`` is the centre of a bin whose split is as good as Otsu's: splits inside a run of empty
+    bins tie exactly, and rounding decides which one an implementation finds first."""
+    counts, centres, _ = _otsu_parts(picture)
+    index = int(np.argmin(np.abs(centres - value)))
+    if index == len(centres) - 1 or abs(centres[index] - value) > (centres[1] - centres[0]) / 4:
+        return False
+    w0, w1 = np.cumsum(counts)[:-1], np.cumsum(counts[::-1])[::-1][1:]
+    m0 = np.cumsum(counts * centres)[:-1] / w0
+    m1 = (np.cumsum((counts * centres)[::-1])[::-1][1:]) / w1
+    between = w0 * w1 * (m0 - m1) ** 2
+    return bool(between[index] >= np.nanmax(between) * (1 - 1e-9))
+
+
+def otsu_cases(digits: np.ndarray | None = None, count: int = 4,
+               seed: int | None = None) -> list[tuple[np.ndarray, str]]:
+    """Grey pictures the learner has not seen, each with a description: two- and three-level synthetic pictures
+    with noise and a lighting gradient, and MNIST test digits rendered as ink on paper (both polarities)."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for number in range(2):
+        height, width = rng.integers(30, 60, size=2)
+        levels = np.sort(rng.uniform(0.05, 0.95, size=2 + number))
+        labels = rng.choice(len(levels), size=(height, width), p=rng.dirichlet(np.full(len(levels), 3.0)))
+        picture = levels[labels] + rng.normal(0, 0.03, (height, width)) + np.linspace(0, 0.05, width)[None, :]
+        cases.append((np.clip(picture, 0, 1), f"a synthetic {len(levels)}-level picture ({height}x{width})"))
+    for number, digit in enumerate(_test_digits(digits, count, seed)):
+        paper, ink = rng.uniform(0.6, 0.95), rng.uniform(0.4, 0.55)
+        digit = np.kron(digit, np.ones((2, 2)))  # 56x56: a histogram dense enough to tell neighbouring bins apart
+        picture = paper - ink * digit if number % 2 == 0 else (1 - paper) + ink * digit
+        picture = picture + rng.normal(0, 0.04, digit.shape) + np.linspace(-0.04, 0.04, digit.shape[0])[:, None]
+        kind = "dark ink on paper" if number % 2 == 0 else "light ink on a dark canvas"
+        cases.append((np.clip(picture, 0, 1), f"an MNIST test digit as {kind}"))
+    return cases
+
+
+def check_otsu(function: Callable, digits: np.ndarray | None = None, count: int = 4, seed: int | None = None,
+               what: str = "Otsu's threshold", hint: str | None = None) -> bool:
+    """Compare the learner's ``function(grey) -> threshold`` with ``skimage.filters.threshold_otsu`` on pictures made
+    here; a threshold off by one bin, at a bin edge, or maximising the within-class variance is named."""
+    from skimage.filters import threshold_otsu
+
+    hint = hint or ("a 256-bin histogram of the grey values; for every split between two bins, weigh the two "
+                    "classes' shares and mean greys (running sums help) and keep the split with the largest "
+                    "between-class variance; return the centre of the last dark bin")
+    if not require_function(function, what, hint):
+        return False
+    cases = otsu_cases(digits, count, seed)
+    for picture, description in cases:
+        result = call_learner(function, (picture.copy(),), what, hint, on=description)
+        if result is NO_RESULT:
+            return False
+        try:
+            value = float(np.asarray(result).item())
+        except (TypeError, ValueError):
+            return failed(what, f"on {description} you returned a {type(result).__name__}; return one number", hint)
+        want = float(threshold_otsu(picture))
+        bin_width = (picture.max() - picture.min()) / 256
+        if abs(value - want) <= bin_width / 4 or _ties_with_otsu(picture, value):
+            continue
+        variants = otsu_variants(picture)
+        near = [name for name, v in variants.items() if name != "right" and abs(value - v) <= bin_width / 4]
+        problem = f"on {description} your threshold is {value:.4f}, threshold_otsu gives {want:.4f}"
+        if "within" in near:
+            problem += (": you maximised the within-class variance; Otsu's split makes the classes as different "
+                        "as possible, maximising the between-class variance w0 * w1 * (m0 - m1) ** 2")
+        elif near and near[0].startswith("one bin"):
+            problem += f" ({near[0]}): return the centre of the last bin of the dark class"
+        elif "upper edge" in near:
+            problem += ": that is the bin's upper edge; return the bin's centre"
+        elif value > 1.5:  # a bin number (argmax), not a grey level
+            problem += ": the picture is in [0, 1], so is its threshold (use the histogram's bin centres)"
+        return failed(what, problem, hint)
+    return passed(what, f"(the same as skimage.filters.threshold_otsu on {len(cases)} pictures you had not seen)")
+
+
+# --------------------------------------------------------------------------- MNIST's 20x20 box and centre of mass
+
+
+def _reference_box(picture: np.ndarray) -> np.ndarray:
+    """The library's stage: crop to the ink's bounding box, fit into the 20-pixel box, centre by mass in 28x28."""
+    from mnistlab import images
+
+    top, left, bottom, right = images.bounding_box(picture > 0)
+    return images.centre_by_mass(images.fit_box(picture[top:bottom, left:right]))
+
+
+def _box(image: np.ndarray, level: float = 0.25) -> tuple[int, int]:
+    """(height, width) of the box around the pixels brighter than ``level`` of the brightest."""
+    rows, cols = np.nonzero(image > level * image.max())
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+
+def fit_box_cases(digits: np.ndarray | None = None, count: int = 5, seed: int | None = None):
+    """``(picture, description)``: MNIST test digits enlarged 2-4 times, stretched, on a bigger black canvas at a
+    random place; only digits whose box centre and centre of mass are over a pixel apart (so centring the box
+    instead of the mass shows)."""
+    from PIL import Image
+
+    from mnistlab import images
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for digit in _test_digits(digits, 8 * count, seed):
+        top, left, bottom, right = images.bounding_box(digit > 0)
+        crop = digit[top:bottom, left:right]
+        scale, stretch = rng.uniform(2, 4), rng.uniform(0.8, 1.25)
+        size = (max(2, round(crop.shape[1] * scale * stretch)), max(2, round(crop.shape[0] * scale)))
+        big = np.clip(np.asarray(Image.fromarray(crop.astype(np.float32)).resize(size, Image.LANCZOS)), 0, 1)
+        big[big < 0.02] = 0
+        if max(big.shape) < 1.3 * min(big.shape):
+            continue  # nearly square: a stretched square would not show a lost aspect ratio
+        canvas = np.zeros((big.shape[0] + rng.integers(4, 30), big.shape[1] + rng.integers(4, 30)))
+        at = rng.integers(0, canvas.shape[0] - big.shape[0]), rng.integers(0, canvas.shape[1] - big.shape[1])
+        canvas[at[0]:at[0] + big.shape[0], at[1]:at[1] + big.shape[1]] = big
+        reference = _reference_box(canvas)
+        rows, cols = np.nonzero(reference > 0.25 * reference.max())
+        box_centre = np.array([(rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2])
+        if np.abs(box_centre - np.array(ndi.center_of_mass(reference))).max() < 1.0:
+            continue
+        cases.append((canvas, f"a digit {big.shape[0]}x{big.shape[1]} on a {canvas.shape[0]}x{canvas.shape[1]} canvas"))
+        if len(cases) == count:
+            break
+    return cases
+
+
+def check_fit_box(function: Callable, digits: np.ndarray | None = None, count: int = 5, seed: int | None = None,
+                  what: str = "MNIST's box", hint: str | None = None) -> bool:
+    """Compare the learner's ``function(picture) -> 28x28`` with the library's stage (``images.fit_box`` and
+    ``images.centre_by_mass``) on enlarged, stretched digits placed anywhere on a canvas: the longer side 20 px,
+    the aspect ratio kept, the centre of mass at (14, 14), and the same picture (any interpolation)."""
+    hint = hint or ("crop to the ink's bounding box, resize it so that its longer side is 20 pixels (keep the "
+                    "aspect ratio), paste it in the middle of a 28×28 black field, then shift it, without wrapping "
+                    "around, so that its centre of mass lands at (14, 14)")
+    if not require_function(function, what, hint):
+        return False
+    cases = fit_box_cases(digits, count, seed)
+    for picture, description in cases:
+        result = call_learner(function, (picture.copy(),), what, hint, on=description)
+        if result is NO_RESULT:
+            return False
+        try:
+            got = np.asarray(result, dtype=np.float64).squeeze()
+        except (TypeError, ValueError):
+            return failed(what, f"on {description} you returned a {type(result).__name__}; return a 28x28 array", hint)
+        if got.shape != (28, 28):
+            return failed(what, f"on {description} the result has shape {got.shape}, not (28, 28)", hint)
+        if not got.max() > 0:
+            return failed(what, f"on {description} the result is empty", hint)
+        want = _reference_box(picture)
+        (height, width), (want_height, want_width) = _box(got), _box(want)
+        if not 18 <= max(height, width) <= 21:
+            return failed(what, f"on {description} the digit's longer side is {max(height, width)} px: scale it so "
+                                f"the longer side is 20 px", hint)
+        if abs(min(height, width) - min(want_height, want_width)) > 2:
+            return failed(what, f"on {description} the digit is {height}x{width} px, the library makes it "
+                                f"{want_height}x{want_width}: keep the aspect ratio (one scale for both sides)", hint)
+        centre = np.array(ndi.center_of_mass(np.clip(got, 0, None)))
+        if np.abs(centre - 14).max() > 0.75:
+            return failed(what, f"on {description} the centre of mass is at ({centre[0]:.1f}, {centre[1]:.1f}), not "
+                                f"(14, 14): shift by the centre of mass, not by the middle of the box", hint)
+        # Blurred a little, so that another interpolation or a sub-pixel shift (both right) does not count
+        agreement = float(np.corrcoef(ndi.gaussian_filter(got, 1).ravel(), ndi.gaussian_filter(want, 1).ravel())[0, 1])
+        if agreement < 0.9:
+            return failed(what, f"on {description} your 28x28 digit differs from the library's (correlation "
+                                f"{agreement:.2f})", hint)
+    return passed(what, f"(the library's box and centre on {len(cases)} digits you had not seen)")

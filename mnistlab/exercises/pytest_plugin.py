@@ -1,4 +1,4 @@
-"""pytest plugin (registered in pyproject.toml): nbval check cells must show ✅, or ❌ in a student copy."""
+"""pytest plugin (pytest -p mnistlab.exercises.pytest_plugin): nbval check cells show ✅, or ❌ in a student copy."""
 
 from __future__ import annotations
 

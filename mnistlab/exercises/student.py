@@ -250,6 +250,18 @@ def count_exercises(notebook) -> int:
     return sum(has_solution(cell) for cell in notebook.cells)
 
 
+def count_solution_lines(notebook) -> int:
+    """Lines of code a learner writes in a notebook: non-blank, non-comment lines inside code solution blocks."""
+    total = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = _source(cell).split("\n")
+        for first, last, _indent in _blocks(lines, BEGIN, END):
+            total += sum(1 for line in lines[first + 1 : last] if line.strip() and not line.strip().startswith("#"))
+    return total
+
+
 _SOLUTION_WORDS = re.compile(r"BEGIN SOLUTION|END SOLUTION")
 
 

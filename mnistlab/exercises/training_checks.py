@@ -18,6 +18,8 @@ from mnistlab.exercises.checks import (
     not_done,
     not_written,
     passed,
+    require_function,
+    run_learner,
 )
 
 # Measured in notebook 03's setting (small CNN, 2,000 digits, 1,000 validation digits, seed 42): Adam with
@@ -205,24 +207,7 @@ def _probabilities_gradient(logits: np.ndarray, labels: np.ndarray) -> np.ndarra
     return np.asarray(tape.gradient(loss, tensor), dtype="float64")
 
 
-# --------------------------------------------------------------------------- notebook 03, exercises 1, 2 and 6
-
-
-def check_steps_per_epoch(function, n_images: int, what: str, hint=None, rng=None) -> bool:
-    """``function(n_images, batch_size)`` must give the steps of one epoch, ``ceil(n_images / batch_size)``.
-
-    Called with ``n_images`` and three batch sizes drawn at random, plus the edge cases where the
-    last batch is full or holds a single image.
-    """
-    rng = rng or np.random.default_rng()
-    batch_sizes = [int(b) for b in rng.integers(7, 500, size=3)]
-    cases = [((n_images, b), -(-n_images // b), f"{n_images:,} images in batches of {b}") for b in batch_sizes]
-    cases += [((1_000, 1_000), 1, "1,000 images in batches of 1,000")]
-    cases += [((1_001, 1_000), 2, "1,001 images in batches of 1,000")]
-    return check_function(
-        function, cases, what, hint=hint or "the last, smaller batch is a step too: round up (math.ceil)",
-        compare=lambda result, expected: isinstance(result, int | np.integer) and result == expected,
-    )
+# --------------------------------------------------------------------------- notebook 03, exercises 2 and 5
 
 
 def smoothed_targets(labels, smoothing: float) -> np.ndarray:
@@ -276,17 +261,17 @@ def _momentum_variants(weights, gradients, learning_rate, momentum) -> dict[str,
 def check_momentum(function, what: str, hint=None, rng=None) -> bool:
     """``function(weights, gradients, learning_rate, momentum)``: the weights after SGD with momentum.
 
-    Run on new random weights, gradient sequences, rates and momenta, and compared with Keras'
-    ``SGD(momentum=...)`` on the same gradients; the usual slips are named (no velocity, the weights
-    moved with the old velocity, the velocity added uphill).
+    Run on new random weights (a vector twice, then a matrix), gradient sequences of 4 to 8 steps, rates and
+    momenta, and compared with Keras' ``SGD(momentum=...)`` on the same gradients; the usual slips are named
+    (no velocity, the weights moved with the old velocity, the velocity added uphill).
     """
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     rng = rng or np.random.default_rng()
     for number in range(1, 4):
-        weights = rng.normal(size=int(rng.integers(3, 8)))
+        # the last test is a small weight matrix, as a Dense layer's kernel is
+        shape = (int(rng.integers(3, 8)),) if number < 3 else (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+        weights = rng.normal(size=shape)
         gradients = [rng.normal(size=weights.shape) for _ in range(int(rng.integers(4, 9)))]
         learning_rate, momentum = float(rng.choice([0.01, 0.05, 0.1])), float(rng.choice([0.5, 0.8, 0.9]))
         expected = keras_momentum(weights, gradients, learning_rate, momentum)
@@ -317,7 +302,7 @@ def check_momentum(function, what: str, hint=None, rng=None) -> bool:
                 f"weight {first} ends at {actual[first]:.6g}, Keras' SGD(momentum=...) gives {expected[first]:.6g}"
             )
         return failed(what, f"on {label}: {problem}", hint)
-    return passed(what, "Same weights as keras.optimizers.SGD(momentum=...) on 3 new gradient sequences.")
+    return passed(what, "Same weights as keras.optimizers.SGD(momentum=...) on 3 new gradient sequences, a matrix too.")
 
 
 # --------------------------------------------------------------------------- notebook 04, exercises 1 to 3
@@ -344,8 +329,8 @@ def check_batch_norm_parameters(function, what: str, hint=None, rng=None) -> boo
     def same(result, expected):
         return len(result) == 2 and tuple(int(n) for n in result) == expected
 
-    if is_missing(function) or not callable(function):
-        return check_function(function, cases, what, hint=hint, compare=same)
+    if not require_function(function, what, hint):
+        return False
     channels, expected = counts[0], cases[0][1]
     try:
         result = tuple(int(n) for n in function(channels))
@@ -371,21 +356,19 @@ def check_dropout(function, what: str, hint=None, rng=None) -> bool:
     Run on a new array of positive numbers with a random rate: every output must be 0 or ``x / (1 − rate)``,
     about ``rate`` of them 0 (within 3 points on 12,000 values), and the result must use ``rng``.
     """
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     rng = rng or np.random.default_rng()
     x = rng.uniform(0.5, 2.0, size=(200, 60))
     rate = float(rng.uniform(0.2, 0.4))
     label = f"an array of shape {x.shape} with rate {rate:.2f}"
-    try:
-        first = np.asarray(function(x.copy(), rate, np.random.default_rng(1)), dtype="float64")
-        second = np.asarray(function(x.copy(), rate, np.random.default_rng(2)), dtype="float64")
-    except NotImplementedError:
-        return not_written(what, hint)
-    except Exception as error:
-        return failed(what, f"on {label} your function raised {describe_error(error)}", hint)
+    runs = run_learner(
+        lambda: [np.asarray(function(x.copy(), rate, np.random.default_rng(seed)), dtype="float64") for seed in (1, 2)],
+        what, hint, on=label,
+    )
+    if runs is NO_RESULT:
+        return False
+    first, second = runs
     if first.shape != x.shape:
         return failed(what, f"on {label} the result has shape {first.shape}, not the input's {x.shape}", hint)
     dropped = first == 0
@@ -424,10 +407,8 @@ def check_schedule(function, what: str, hint=None, rng=None) -> bool:
     """
     from mnistlab import training
 
-    if is_missing(function):
-        return not_done(what, hint)
-    if not callable(function):
-        return failed(what, f"expected a function, got a {type(function).__name__}", hint)
+    if not require_function(function, what, hint):
+        return False
     rng = rng or np.random.default_rng()
     for total in (int(rng.integers(50, 200)), int(rng.integers(500, 3000))):
         peak = float(rng.choice([1e-3, 2e-3, 5e-3, 1e-2]))
@@ -452,3 +433,333 @@ def check_schedule(function, what: str, hint=None, rng=None) -> bool:
                 hint,
             )
     return passed(what, "Same rates as training.warmup_cosine_schedule at the key steps of two new schedules.")
+
+
+# --------------------------------------------------------------------------- notebook 03: a training loop by hand
+
+LOOP_BATCH_SIZE = 32
+LOOP_RATE = 3e-3
+# Measured on 993 digits (seeds 0-3): the check's small dense network reaches 0.56-0.60 accuracy over its one
+# epoch with Adam(3e-3), its batch loss falling from ~2.4 to ~0.75; a loop that never updates stays near 0.1.
+LOOP_ACCURACY_FLOOR = 0.35
+
+
+def _check_network(input_shape, seed: int) -> keras.Model:
+    """A small dense softmax network with seeded weights (the global random state is left alone)."""
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seed)),
+            keras.layers.Dense(10, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed + 1)),
+        ]
+    )
+
+
+def _training_case(x_pool, y_pool, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, keras.Model]:
+    """``n`` digits drawn at random from the pool (as float32) with their labels, and a new :func:`_check_network`
+    for them, seeded from ``rng``: what a check of a hand-written training loop runs the learner's code on."""
+    chosen = rng.choice(len(x_pool), size=n, replace=False)
+    x, y = np.asarray(x_pool, dtype="float32")[chosen], np.asarray(y_pool)[chosen]
+    return x, y, _check_network(x.shape[1:], int(rng.integers(0, 10_000)))
+
+
+def _clone(model: keras.Model) -> keras.Model:
+    copy_ = keras.models.clone_model(model)
+    copy_.set_weights(model.get_weights())
+    return copy_
+
+
+class _BatchLosses(keras.callbacks.Callback):
+    """Each batch's own loss, from the running mean ``model.fit`` logs after every batch."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.sizes, self.means, self.losses = list(sizes), [], []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.means.append(float(logs["loss"]))
+        seen = sum(self.sizes[: batch + 1])
+        before = self.means[-2] * (seen - self.sizes[batch]) if batch else 0.0
+        self.losses.append((self.means[-1] * seen - before) / self.sizes[batch])
+
+
+def _keras_epoch(model, x, y, batch_size):
+    """``model.fit`` for one epoch of Adam on the digits in order: (each batch's loss, the epoch's accuracy)."""
+    model.compile(optimizer=keras.optimizers.Adam(LOOP_RATE), loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy"])
+    sizes = [len(y[start : start + batch_size]) for start in range(0, len(y), batch_size)]
+    record = _BatchLosses(sizes)
+    history = model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[record])
+    return record.losses, float(history.history["accuracy"][0])
+
+
+def _loop_result(result, n_batches: int, label: str):
+    """(per-batch losses, accuracy) from what the learner returned, or the problem with it as a string."""
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        return f"on {label} your function returned a {type(result).__name__}; return (batch_losses, accuracy)"
+    try:
+        losses = [float(loss) for loss in result[0]]
+        accuracy = float(result[1])
+    except (TypeError, ValueError) as error:
+        return f"on {label} (batch_losses, accuracy) are not numbers ({describe_error(error)})"
+    if len(losses) != n_batches:
+        last = "; the last, smaller batch is a step too" if len(losses) == n_batches - 1 else ""
+        return f"on {label} you recorded {len(losses)} batch losses, expected one per batch, {n_batches}{last}"
+    if 1 < accuracy <= 100:
+        return f"on {label} the accuracy is {accuracy:g}: return a fraction between 0 and 1, not a percentage"
+    return losses, accuracy
+
+
+def check_train_one_epoch(function, x_pool, y_pool, what: str, hint=None, rng=None) -> bool:
+    """``function(model, optimizer, loss_fn, x, y, batch_size)``: one epoch of mini-batch training by hand.
+
+    It must return ``(batch_losses, accuracy)``: the loss of every batch (before its update) and the
+    fraction of the epoch's digits predicted right, each by the model as it was when its batch came. Run
+    with ``Adam(3e-3)`` on a small dense network the check builds and digits drawn at random from the pool
+    (``k`` full batches and a last batch of one digit), and compared with ``model.fit(..., shuffle=False)``
+    from a clone of the same starting weights: every weight tensor moved, the same loss on the first batch
+    and on the second (that is, after one step), one loss per batch, the epoch accuracy ``model.fit``
+    reports (averaging per-batch accuracies is named), and at least ``LOOP_ACCURACY_FLOOR`` of it.
+    """
+    if not require_function(function, what, hint):
+        return False
+    rng = rng or np.random.default_rng()
+    batch = LOOP_BATCH_SIZE
+    full_batches = min(32, (len(x_pool) - 1) // batch)
+    n = full_batches * batch + 1  # a last batch of one digit, so averaging per-batch accuracies shows
+    x, y, start = _training_case(x_pool, y_pool, n, rng)
+    label = f"{n} new digits in batches of {batch} (the last holds 1 digit) with Adam({LOOP_RATE:g})"
+    mine = _clone(start)
+    args = (mine, keras.optimizers.Adam(LOOP_RATE), keras.losses.SparseCategoricalCrossentropy(), x, y, batch)
+    result = call_learner(function, args, what, hint, on=label)
+    if result is NO_RESULT:
+        return False
+    parsed = _loop_result(result, full_batches + 1, label)
+    if isinstance(parsed, str):
+        return failed(what, parsed, hint)
+    losses, accuracy = parsed
+    still = [w.path for w, w0 in zip(mine.trainable_variables, start.trainable_variables, strict=True)
+             if np.array_equal(w.numpy(), w0.numpy())]
+    if still:
+        return failed(
+            what,
+            f"on {label} these weights never moved: {', '.join(still)}. Apply the gradients to every tensor in "
+            "model.trainable_variables: optimizer.apply_gradients(zip(gradients, model.trainable_variables))",
+            hint,
+        )
+    keras_losses, keras_accuracy = _keras_epoch(_clone(start), x, y, batch)
+    for step, when in ((0, "before any step"), (1, "after one step")):
+        if not math.isclose(losses[step], keras_losses[step], rel_tol=1e-3, abs_tol=1e-4):
+            return failed(
+                what,
+                f"on {label} the loss of batch {step + 1} ({when}) is {losses[step]:.5f} in your loop, "
+                f"{keras_losses[step]:.5f} in model.fit from the same starting weights. Record each batch's loss "
+                "from the tape, before apply_gradients, and take the batches in order",
+                hint,
+            )
+    if abs(accuracy - keras_accuracy) > 0.006:  # round-off may flip a few digits; wrong averaging moves ~0.01+
+        return failed(
+            what,
+            f"on {label} your epoch accuracy is {accuracy:.4f}, model.fit's {keras_accuracy:.4f} on the same digits in "
+            "the same order. Count the digits predicted right over the whole epoch and divide by the number of "
+            "digits: an average of per-batch accuracies weighs the last, 1-digit batch like a full one",
+            hint,
+        )
+    if accuracy < LOOP_ACCURACY_FLOOR:
+        return failed(what, f"on {label} the accuracy over the epoch is only {accuracy:.3f}", hint)
+    return passed(
+        what,
+        f"Same losses as model.fit before and after the first step, and over one epoch of {len(losses)} batches the "
+        f"same accuracy ({accuracy:.3f}); the batch loss fell from {losses[0]:.2f} to {np.mean(losses[-5:]):.2f}.",
+    )
+
+
+# --------------------------------------------------------------------------- notebook 03: the learning-rate range test
+
+FINDER_BATCH_SIZE = 32
+FINDER_STEPS = 30
+FINDER_RATES = (1e-3, 30.0)  # plain SGD on the check's network: flat, then falling, then exploding within 30 steps
+
+
+def _is_linear(rates: np.ndarray) -> bool:
+    steps = np.diff(rates)
+    return len(steps) >= 2 and bool(np.allclose(steps, steps[0], rtol=1e-4))
+
+
+def _finder_result(result, label: str):
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        return f"on {label} your function returned a {type(result).__name__}; return (rates, losses)"
+    try:
+        rates = np.asarray([float(r) for r in result[0]])
+        losses = np.asarray([float(loss) for loss in result[1]])
+    except (TypeError, ValueError) as error:
+        return f"on {label} (rates, losses) are not lists of numbers ({describe_error(error)})"
+    if len(rates) != len(losses) or len(rates) == 0:
+        return f"on {label} you returned {len(rates)} rates and {len(losses)} losses: one of each per step"
+    return rates, losses
+
+
+def check_range_test(function, x_pool, y_pool, what: str, hint=None, rng=None) -> bool:
+    """``function(model, optimizer, loss_fn, x, y, min_rate, max_rate, steps, batch_size)``: the LR range test.
+
+    Run with plain SGD on a small network the check builds and digits drawn from the pool, and compared with
+    :func:`mnistlab.rate_finder.range_test` from a clone of the same weights: the rates (exponential, from
+    ``min_rate`` towards ``max_rate``; a linear sweep is named), the batch losses while training is stable
+    (up to the reference's lowest loss), and the stopping rule (stop right after a loss above 4 times the
+    lowest so far, and not before).
+    """
+    from mnistlab import rate_finder
+
+    if not require_function(function, what, hint):
+        return False
+    rng = rng or np.random.default_rng()
+    steps, batch = FINDER_STEPS, FINDER_BATCH_SIZE
+    x, y, start = _training_case(x_pool, y_pool, steps * batch, rng)
+    low, high = FINDER_RATES
+    label = f"{steps} steps of {batch} digits, rates {low:g} to {high:g}, plain SGD"
+    reference = rate_finder.range_test(
+        _clone(start), keras.optimizers.SGD(low), keras.losses.SparseCategoricalCrossentropy(), x, y, low, high,
+        steps, batch,
+    )
+    args = (_clone(start), keras.optimizers.SGD(low), keras.losses.SparseCategoricalCrossentropy(), x, y, low, high,
+            steps, batch)
+    result = call_learner(function, args, what, hint, on=label)
+    if result is NO_RESULT:
+        return False
+    parsed = _finder_result(result, label)
+    if isinstance(parsed, str):
+        return failed(what, parsed, hint)
+    rates, losses = parsed
+    expected_rates = rate_finder.rate_schedule(low, high, steps)
+    if len(rates) > steps:
+        return failed(what, f"on {label} you returned {len(rates)} rates: one per step, at most {steps}", hint)
+    if not np.allclose(rates, expected_rates[: len(rates)], rtol=1e-5):
+        if _is_linear(rates):
+            problem = ("your rates grow by the same amount at every step (linear): they must grow by the same "
+                       "factor, min_rate · (max_rate / min_rate) ** (step / (steps − 1)), so each decade gets "
+                       "as many steps")
+        else:
+            first = int(np.argmax(~np.isclose(rates, expected_rates[: len(rates)], rtol=1e-5)))
+            problem = f"the rate of step {first} is {rates[first]:.6g}, expected {expected_rates[first]:.6g}"
+        return failed(what, f"on {label} {problem}", hint)
+    for step in range(len(losses) - 1):
+        lowest = float(np.min(losses[: step + 1]))
+        if not math.isfinite(losses[step]) or losses[step] > 4 * lowest:
+            return failed(
+                what,
+                f"on {label} the loss of step {step} is {losses[step]:.4g}, over 4 times the lowest so far "
+                f"({lowest:.4g}), yet the test went on: stop right after recording that loss",
+                hint,
+            )
+    if len(losses) < steps and math.isfinite(losses[-1]) and losses[-1] <= 4 * float(np.min(losses)):
+        return failed(
+            what,
+            f"on {label} the test stopped after {len(losses)} steps at a loss of {losses[-1]:.4g}, not above 4 times "
+            f"the lowest so far ({float(np.min(losses)):.4g}): go on until then (or until the last step)",
+            hint,
+        )
+    stable = min(len(losses), int(reference["loss"].idxmin()) + 1)
+    expected_losses = reference["loss"].to_numpy()[:stable]
+    close = np.isclose(losses[:stable], expected_losses, rtol=2e-3, atol=1e-4)
+    if not close.all():
+        first = int(np.argmax(~close))
+        return failed(
+            what,
+            f"on {label} the loss of step {first} (rate {rates[first]:.3g}) is {losses[first]:.5f}, expected "
+            f"{expected_losses[first]:.5f}: record each batch's loss before its update, set the optimizer's rate "
+            "before the step, and take batch i as digits i·batch_size to (i+1)·batch_size",
+            hint,
+        )
+    return passed(
+        what,
+        f"Same rates and losses as the reference; the loss was lowest at rate {rates[int(np.argmin(losses))]:.3g} "
+        f"and the test stopped after {len(losses)} of {steps} steps.",
+    )
+
+
+def _finder_curve(rng, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """A made-up range-test curve: flat, falling, then exploding where the test stops."""
+    from mnistlab import rate_finder
+
+    rates = rate_finder.rate_schedule(1e-5, 1.0, steps)
+    position = np.log10(rates)
+    middle = float(rng.uniform(-3.5, -2.0))
+    falling = 2.3 - 2.0 / (1 + np.exp(-(position - middle) * 4))
+    exploding = np.exp(np.clip((position - (middle + 1.2)) * 6, None, 5))
+    losses = falling + exploding - 1 + rng.normal(0, 0.03, steps)
+    stop = int(np.argmax(losses > 4 * np.minimum.accumulate(losses))) or steps - 1
+    return rates[: stop + 1], losses[: stop + 1]
+
+
+def check_pick_rate(function, what: str, hint=None, rng=None) -> bool:
+    """``function(rates, losses)``: a tenth of the rate at which the loss was lowest (fastai's ``minimum / 10``).
+
+    Three new made-up range-test curves, compared with :func:`mnistlab.rate_finder.suggest_rate`; the rate at
+    the minimum itself (no step back) and the rate where the test stopped are named.
+    """
+    from mnistlab import rate_finder
+
+    if not require_function(function, what, hint):
+        return False
+    rng = rng or np.random.default_rng()
+    for number in range(1, 4):
+        rates, losses = _finder_curve(rng, int(rng.integers(60, 120)))
+        label = f"curve {number} ({len(rates)} steps, lowest loss at rate {rates[int(np.argmin(losses))]:.3g})"
+        result = call_learner(function, copy.deepcopy((list(rates), list(losses))), what, hint, on=label)
+        if result is NO_RESULT:
+            return False
+        try:
+            value = float(result)
+        except (TypeError, ValueError) as error:
+            return failed(what, f"on {label} the result is not a number ({describe_error(error)})", hint)
+        expected = rate_finder.suggest_rate(rates, losses)
+        if math.isclose(value, expected, rel_tol=1e-6):
+            continue
+        if math.isclose(value, expected * rate_finder.BACK_OFF, rel_tol=1e-6):
+            problem = ("that is the rate at the lowest loss itself, where training is already on the edge of "
+                       "exploding: step back to a tenth of it")
+        elif math.isclose(value, rates[-1] / rate_finder.BACK_OFF, rel_tol=1e-6):
+            problem = "that is a tenth of the last rate, where the test stopped: use the rate at the lowest loss"
+        else:
+            problem = f"you picked {value:.4g}, expected {expected:.4g}"
+        return failed(what, f"on {label}: {problem}", hint)
+    return passed(what, "Same rate as rate_finder.suggest_rate on 3 new curves.")
+
+
+# Measured in notebook 03's fast setting (small CNN, 2,000 digits, one epoch of batch 64, seeds 42, 1, 2): Adam at the
+# rate the range test picks reaches 0.72-0.89 validation accuracy, a diverging run stays near 0.1.
+FINDER_RUN_FLOOR = 0.6
+
+
+def check_rate_finder_run(rates, losses, chosen_rate, history, what: str, floor: float = FINDER_RUN_FLOOR,
+                          hint=None) -> bool:
+    """The notebook's own range test and short run: the rate the rule picks from the learner's curve, and the
+    History of a model trained at that very rate whose last validation accuracy reaches ``floor``."""
+    from mnistlab import rate_finder
+
+    if any(is_missing(value) for value in (rates, losses, chosen_rate, history)):
+        return not_done(what, hint)
+    try:
+        rates, losses = np.asarray(rates, dtype="float64"), np.asarray(losses, dtype="float64")
+        expected = rate_finder.suggest_rate(rates, losses)
+        if not math.isclose(float(chosen_rate), expected, rel_tol=1e-6):
+            return failed(what, f"the rate you trained with is {float(chosen_rate):.4g}; the rule picks "
+                          f"{expected:.4g} from your curve (a tenth of the rate at its lowest loss)", hint)
+        record = _history_dict(history)
+        if record is None:
+            return failed(what, f"expected the History that model.fit returns, got a {type(history).__name__}", hint)
+        used = float(history.model.optimizer.learning_rate.numpy())
+        if not math.isclose(used, float(chosen_rate), rel_tol=1e-5):
+            return failed(what, f"the model trained with learning rate {used:.4g}, not the chosen {expected:.4g}",
+                          hint)
+        scores = [record[key] for key in record if key.startswith("val_") and _is_accuracy(key[4:])]
+        if not scores:
+            return failed(what, "no validation accuracy in the History: pass validation_data and metrics=['accuracy']",
+                          hint)
+        final = float(scores[0][-1])
+    except Exception as error:  # whatever the learner stored, report, never crash
+        return failed(what, f"your answer could not be checked ({describe_error(error)})", hint)
+    if final < floor:
+        return failed(what, f"the short run reached {final:.3f} validation accuracy, below {floor:.2f}", hint)
+    return passed(what, f"rate {expected:.3g} picked from {len(rates)} steps; validation accuracy {final:.3f}.")

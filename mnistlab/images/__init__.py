@@ -15,8 +15,8 @@
 #     normalise    crop, stroke width, 20x20 box, centre of mass in 28x28
 #     pipeline     prepare_image (the list of the steps), prepare_steps, split_digits, raw_resize
 #
-# The tuned numbers are in ``constants``, each with its reason. ``read_number`` (digits and the
-# model) lives in :mod:`mnistlab.inference`; it is re-exported here for old callers.
+# The tuned numbers are in ``constants``, each with its reason. Reading digits with a model
+# (``read_number``, ``Predictor``) is :mod:`mnistlab.inference`'s, which builds on this package.
 
 from mnistlab.images.background import detect_polarity, estimate_background, find_page, flatten, isolate_page
 from mnistlab.images.colour import colour_channels, limit_size, strongest_grey, to_grey
@@ -44,16 +44,6 @@ __all__ = [
     "bounding_box", "centre_by_mass", "colour_channels", "components", "crop_digit", "describe_source",
     "detect_polarity", "digit_masks", "drop_specks", "estimate_background", "find_digit", "find_ink", "find_page",
     "fit_box", "flatten", "group_strokes", "isolate_page", "limit_size", "measure_digit_strokes", "noise_level",
-    "normalise_digit", "normalise_stroke", "prepare_image", "prepare_steps", "raw_resize", "read_image", "read_number",
+    "normalise_digit", "normalise_stroke", "prepare_image", "prepare_steps", "raw_resize", "read_image",
     "remove_rule_lines", "split_digits", "stroke_width", "strongest_grey", "threshold_ink", "to_grey",
 ]
-
-
-def __getattr__(name: str):
-    # read_number needs the model, so it lives in mnistlab.inference (which imports this package);
-    # importing it lazily keeps the old path working without an import cycle.
-    if name == "read_number":
-        from mnistlab.inference import read_number
-
-        return read_number
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,7 @@ STILL_MULTI_FRAME_FORMATS = ("MPO",)
 
 # Longest side the pipeline works at: a digit needs far fewer pixels than a phone gives. At 640 a digit
 # a tenth of a photo's height is still ~48 px tall, its strokes (MNIST's median: 0.13 of that) ~6 px wide.
-# Real set and samples read the same at 640 as at 1024 (and at 400); p95 CPU time 177 -> 78 ms.
+# Real set and samples read the same at 640 as at 1024 (and at 400), in half the time (benchmarks/RESULTS.md).
 WORK_SIZE = 640
 SCORE_SIZE = 256  # channels are ranked on copies this small: only the ranking matters, and it is fast
 # A colour image whose 99th percentile of (max - min channel) stays below this is grey in practice.
@@ -84,11 +84,11 @@ THRESHOLD_RANGE = (0.2, 0.5)
 # Hysteresis: weak ink down to this fraction of the threshold is kept where it connects to strong
 # ink (the light top bar of a 7 whose stem is black; a faint arc closing a 9). Lower (0.15) lets a
 # faint part's rims in too, wider than the pen, and the class "faint" of benchmarks/image_classes.py
-# reads far worse (200 digits: 60 % instead of 91 %); MNIST's stroke widths were measured on masks at 0.3.
+# reads far worse (benchmarks/RESULTS.md); MNIST's stroke widths were measured on masks at 0.3.
 HYSTERESIS_LOW = 0.3
 # Faint ink is only added where it is 0.3-2 times as wide as the digit's strokes: a faint pen stroke is
-# nearly as wide as the pen (a lighter touch narrows it; class "faint" of benchmarks/image_classes.py,
-# 200 digits: 91 % read with 0.3, 89 % with 0.5); the printed lines of ruled paper (1-3 px on a page
+# nearly as wide as the pen (a lighter touch narrows it; class "faint" of benchmarks/image_classes.py reads
+# a little worse with 0.5, benchmarks/RESULTS.md); the printed lines of ruled paper (1-3 px on a page
 # photo) are far thinner and what is left of a shadow far wider.
 FAINT_WIDTH = (0.3, 2.0)
 # A gap along a stroke (a pen that skipped) is bridged when two stroke ends face each other: each
@@ -155,13 +155,12 @@ CORE_PERCENTILE = 75  # stroke cores: the 75th percentile of the ink under the m
 RIDGE_DEPTH = 0.25  # a stroke's centre line lies at least a quarter of its width deep (not a bump on its edge)
 STROKE_MIN_PIXELS = 64  # crops smaller than this are upsampled before their strokes are measured
 # Stroke width relative to the digit's longest side (see normalise.measure_strokes), measured through
-# this pipeline on the 10,000 MNIST test digits: median 0.133, 1st-99th percentile 0.078-0.257. Only
+# this pipeline on the 10,000 MNIST test digits (percentiles in benchmarks/RESULTS.md). Only
 # strokes outside THIN_LIMIT..THICK_LIMIT are redrawn, and a 28x28 digit already in MNIST's format is
 # kept as it is only when its strokes lie inside.
 # Thickened to THIN_TARGET below THIN_LIMIT, MNIST's 5th percentile (0.091): the model misreads MNIST's
-# own digits that thin five times as often as typical ones (full-mode default model, test set: 1.5 % of
-# 463 wrong under 0.09, 0.3 % of 6,036 at 0.12-0.20; the last section of `benchmarks/custom_images.py
-# --model models/default_cnn-v3-full-60k-12ep.keras`), and a 1-px line on a 28x28 canvas, about
+# own digits that thin five times as often as typical ones (benchmarks/RESULTS.md, "The user-image
+# pipeline"), and a 1-px line on a 28x28 canvas, about
 # 1/17 = 0.06 of its digit, measures 0.07-0.10 through its antialiasing or its staircase steps: a lower
 # limit leaves it thin.
 THIN_LIMIT, THIN_TARGET = 0.09, 0.12

@@ -1,14 +1,7 @@
 """Figure helpers shared by the notebooks; each returns a matplotlib Figure and can save it."""
 
-from mnistlab.plots.architecture import (
-    layered_view,
-    layered_view_image,
-    plot_augmentation,
-    plot_augmentation_parts,
-    plot_edge_filter,
-    plot_feature_maps,
-    plot_filters,
-)
+from mnistlab.plots.architecture import layered_view, layered_view_image, plot_edge_filter, plot_filters
+from mnistlab.plots.augmentation import plot_augmentation, plot_augmentation_parts
 from mnistlab.plots.digits import (
     mean_digit_images,
     plot_class_balance,
@@ -22,15 +15,16 @@ from mnistlab.plots.evaluation import (
     plot_calibration,
     plot_confidence_histogram,
     plot_confusion_matrix,
-    plot_grad_cam,
+    plot_coverage_accuracy,
     plot_kfold,
     plot_mistakes,
     plot_per_digit_accuracy,
     plot_precision_recall,
     plot_predictions,
-    plot_saliency,
+    plot_reliability_comparison,
     plot_transfer,
 )
+from mnistlab.plots.explanations import plot_feature_maps, plot_grad_cam, plot_saliency
 from mnistlab.plots.foundations import activation_curves, plot_activations, plot_gradient_sizes
 from mnistlab.plots.images import (
     plot_confidence_bars,
@@ -44,6 +38,7 @@ from mnistlab.plots.training import (
     plot_history,
     plot_learning_rate,
     plot_loss_gradients,
+    plot_rate_finder,
     plot_rate_sweep,
     plot_tuning_results,
     plot_variant_comparison,
@@ -54,6 +49,8 @@ __all__ = [
     "plot_activations",
     "plot_gradient_sizes",
     "plot_calibration",
+    "plot_coverage_accuracy",
+    "plot_reliability_comparison",
     "plot_confidence_histogram",
     "plot_confusion_matrix",
     "plot_mistakes",
@@ -87,6 +84,7 @@ __all__ = [
     "plot_history",
     "plot_learning_rate",
     "plot_loss_gradients",
+    "plot_rate_finder",
     "plot_rate_sweep",
     "plot_tuning_results",
     "plot_variant_comparison",

@@ -1,4 +1,6 @@
-"""Pictures of a network: visualkeras diagrams, feature maps, first-layer filters, augmentation examples."""
+"""Pictures of a network: visualkeras diagrams, first-layer filters, a convolution written out."""
+
+# Feature maps are drawn in plots/explanations.py, augmentation examples in plots/augmentation.py.
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from mnistlab import convolution
 from mnistlab.plots.grid import DIGIT_CMAP, panel_grid
 from mnistlab.plots.saving import finish_figure
 
@@ -96,42 +99,6 @@ def _conv_layers(model):
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
 
 
-def feature_maps(model, image: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """``(layer name, maps of shape (H, W, channels))`` of every conv layer for one digit (28, 28[, 1]) in [0, 1]."""
-    import keras
-
-    image = np.asarray(image, dtype="float32").reshape(1, 28, 28, 1)
-    convs = _conv_layers(model)
-    if not convs:
-        raise ValueError(f"model {model.name!r} has no Conv2D layer: feature maps need a CNN")
-    probe = keras.Model(model.inputs, [layer.output for layer in convs])
-    outputs = probe.predict(image, verbose=0)
-    if not isinstance(outputs, list):
-        outputs = [outputs]
-    return [(layer.name, out[0]) for layer, out in zip(convs, outputs, strict=False)]
-
-
-def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, save: str | None = None):
-    """One row per conv layer: the first ``max_maps`` channels it computes for ``image``."""
-    maps = feature_maps(model, image)
-    fig, axes = plt.subplots(len(maps), max_maps + 1, figsize=(1.3 * (max_maps + 1), 1.4 * len(maps)), squeeze=False)
-    for row, (name, stack) in enumerate(maps):
-        axes[row, 0].imshow(np.asarray(image).reshape(28, 28), cmap=DIGIT_CMAP)
-        axes[row, 0].set_title("input" if row == 0 else "", fontsize=8)
-        axes[row, 0].set_ylabel(f"{name}\n{stack.shape[0]}×{stack.shape[1]}", fontsize=8)
-        for col in range(max_maps):
-            ax = axes[row, col + 1]
-            if col < stack.shape[-1]:
-                ax.imshow(stack[..., col], cmap="viridis")
-                if row == 0:
-                    ax.set_title(f"channel {col}", fontsize=8)
-        for ax in axes[row]:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.suptitle("Feature maps: what each convolution layer responds to")
-    return finish_figure(fig, save)
-
-
 def plot_filters(model, save: str | None = None):
     """The learned 3×3 kernels of the first convolution layer (red: positive weight, blue: negative)."""
     convs = _conv_layers(model)
@@ -148,69 +115,11 @@ def plot_filters(model, save: str | None = None):
     return finish_figure(fig, save)
 
 
-def augment(images: np.ndarray, copies: int = 6, settings=None, seed: int = 0) -> np.ndarray:
-    """``copies`` randomly augmented versions of each image: shape (copies, N, 28, 28, 1).
-
-    ``settings``: a :class:`mnistlab.augmentation.Settings` (default: the one the default model trains with).
-    """
-    from mnistlab import augmentation
-
-    images = np.asarray(images, dtype="float32")
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (N, 28, 28[, 1]), got {images.shape}")
-    return augmentation.examples(images, copies, settings or augmentation.DEFAULT, seed)
-
-
-def plot_augmentation(images: np.ndarray, copies: int = 6, settings=None, seed: int = 0, save: str | None = None):
-    """Each original digit (left column) next to ``copies`` random augmentations of it."""
-    images = np.asarray(images, dtype="float32")
-    versions = augment(images, copies, settings, seed)
-    n = len(images)
-    fig, axes = plt.subplots(n, copies + 1, figsize=(1.2 * (copies + 1), 1.25 * n), squeeze=False)
-    for row in range(n):
-        axes[row, 0].imshow(images[row].reshape(28, 28), cmap=DIGIT_CMAP)
-        for col in range(copies):
-            axes[row, col + 1].imshow(versions[col, row, ..., 0], cmap=DIGIT_CMAP)
-        for ax in axes[row]:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    axes[0, 0].set_title("original", fontsize=8)
-    for col in range(copies):
-        axes[0, col + 1].set_title(f"augmented {col + 1}", fontsize=8)
-    fig.suptitle("Augmentation: a different random version of each digit every epoch (training only)")
-    return finish_figure(fig, save)
-
-
-def plot_augmentation_parts(images: np.ndarray, parts: dict, seed: int = 0, save: str | None = None):
-    """One column per augmentation part: ``parts`` maps a column title to the ``Settings`` that switch on only it.
-
-    Row by row: an original digit, then one random version of it for each part, so the
-    effect of each change (a shear, an elastic wobble, thinner or thicker strokes…) is seen alone.
-    """
-    images = np.asarray(images, dtype="float32")
-    columns = {name: augment(images, 1, settings, seed)[0] for name, settings in parts.items()}
-    n = len(images)
-    fig, axes = plt.subplots(n, len(parts) + 1, figsize=(1.35 * (len(parts) + 1), 1.3 * n), squeeze=False)
-    for row in range(n):
-        axes[row, 0].imshow(images[row].reshape(28, 28), cmap=DIGIT_CMAP, vmin=0, vmax=1)
-        for col, versions in enumerate(columns.values()):
-            axes[row, col + 1].imshow(versions[row, ..., 0], cmap=DIGIT_CMAP, vmin=0, vmax=1)
-        for ax in axes[row]:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    for col, name in enumerate(["original", *parts]):
-        axes[0, col].set_title(name, fontsize=8)
-    fig.suptitle("What each part of the augmentation does, alone")
-    return finish_figure(fig, save)
-
-
 def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = None):
     """A digit, a hand-made kernel and the result of sliding it over the digit ('valid' convolution)."""
     image = np.asarray(image, dtype="float32").reshape(28, 28)
     kernel = np.asarray(kernel, dtype="float32")
-    result = convolve2d(image, kernel)
+    result = convolution.correlate2d(image, kernel)
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
     axes[0].imshow(image, cmap=DIGIT_CMAP)
     axes[0].set_title("digit 28×28")
@@ -225,22 +134,3 @@ def plot_edge_filter(image: np.ndarray, kernel: np.ndarray, save: str | None = N
         ax.set_xticks([])
         ax.set_yticks([])
     return finish_figure(fig, save)
-
-
-def convolve2d(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
-    """A 'valid' 2-D convolution written out (as Keras does it: cross-correlation, kernel not flipped)."""
-    from mnistlab import models
-
-    image = np.asarray(image, dtype="float32")
-    kernel = np.asarray(kernel, dtype="float32")
-    kh, kw = kernel.shape
-    if kh > image.shape[0] or kw > image.shape[1]:
-        raise ValueError(f"kernel {kernel.shape} does not fit in image {image.shape}")
-    out_h = models.conv_output_size(image.shape[0], kh, stride)
-    out_w = models.conv_output_size(image.shape[1], kw, stride)
-    out = np.empty((out_h, out_w), dtype="float32")
-    for i in range(out_h):
-        for j in range(out_w):
-            patch = image[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = float((patch * kernel).sum())
-    return out

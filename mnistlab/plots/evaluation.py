@@ -1,4 +1,4 @@
-"""Figures for evaluating a classifier: confusions, mistakes, confidence, saliency, Grad-CAM, k-fold, transfer."""
+"""Figures for evaluating a classifier: confusions, mistakes, confidence, k-fold, transfer."""
 
 from __future__ import annotations
 
@@ -186,73 +186,6 @@ def plot_calibration(y_true, probabilities, bins: int = 10, save: str | None = N
     return finish_figure(fig, save)
 
 
-# --------------------------------------------------------------------------- saliency
-
-
-def plot_saliency(
-    model, images, digits=None, y_true=None, n: int = 6, save: str | None = None
-) -> Figure:
-    """Gradient saliency: each digit, its |d score / d pixel| map, and the map over the digit.
-
-    ``images`` are what the model takes (float in [0, 1], (N, 28, 28, 1)); the map is for the
-    predicted digit unless ``digits`` names one per image. See :func:`evaluation.saliency`.
-    """
-    images = np.asarray(images)[:n]
-    maps, explained = evaluation.saliency(model, images, digits=None if digits is None else np.asarray(digits)[:n])
-    flat = image_stack(images)
-    fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
-    for k in range(len(flat)):
-        title = f"explains {explained[k]}"
-        if y_true is not None:
-            title = f"true {int(y_true[k])}, " + title
-        axes[0, k].imshow(flat[k], cmap=DIGIT_CMAP)
-        axes[0, k].set_title(title, fontsize=8)
-        axes[1, k].imshow(maps[k], cmap="inferno")
-        axes[2, k].imshow(flat[k], cmap=DIGIT_CMAP)
-        axes[2, k].imshow(maps[k], cmap="jet", alpha=0.45)
-        for row in range(3):
-            axes[row, k].axis("off")
-    axes[1, 0].set_title("saliency", fontsize=8, loc="left")
-    axes[2, 0].set_title("overlay", fontsize=8, loc="left")
-    fig.suptitle("Which pixels drove the prediction (gradient saliency)", fontsize=10)
-    return finish_figure(fig, save)
-
-
-def plot_grad_cam(
-    model, images, digits=None, y_true=None, n: int = 6, layer_name: str | None = None, save: str | None = None
-) -> Figure:
-    """Each digit, its gradient saliency and its Grad-CAM map, both laid over the digit.
-
-    ``images`` are what the model takes ((N, 28, 28, 1) in [0, 1]); both maps explain the predicted
-    digit unless ``digits`` names one per image. See :func:`evaluation.grad_cam`.
-    """
-    images = np.asarray(images)[:n]
-    chosen = None if digits is None else np.asarray(digits)[:n]
-    cams, explained = evaluation.grad_cam(model, images, digits=chosen, layer_name=layer_name)
-    sal, _ = evaluation.saliency(model, images, digits=explained)
-    flat = image_stack(images)
-    fig, axes = plt.subplots(3, len(flat), figsize=(1.8 * len(flat), 5.6), squeeze=False)
-    for k in range(len(flat)):
-        title = f"explains {explained[k]}"
-        if y_true is not None:
-            wrong = int(y_true[k]) != int(explained[k]) and digits is None
-            title = f"true {int(y_true[k])}, " + title
-            axes[0, k].set_title(title, fontsize=8, color="tab:red" if wrong else "black")
-        else:
-            axes[0, k].set_title(title, fontsize=8)
-        axes[0, k].imshow(flat[k], cmap=DIGIT_CMAP)
-        for row, heat in ((1, sal[k]), (2, cams[k])):
-            axes[row, k].imshow(flat[k], cmap=DIGIT_CMAP)
-            axes[row, k].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
-        for row in range(3):
-            axes[row, k].axis("off")
-    axes[1, 0].set_title("saliency", fontsize=8, loc="left")
-    axes[2, 0].set_title("Grad-CAM", fontsize=8, loc="left")
-    layer = evaluation.grad_cam_layer(model, layer_name)
-    fig.suptitle(f"Gradient saliency vs Grad-CAM (feature map of {layer})", fontsize=10)
-    return finish_figure(fig, save)
-
-
 # --------------------------------------------------------------------------- k-fold, transfer
 
 
@@ -294,4 +227,70 @@ def plot_transfer(table, zero_shot: float | None = None, save: str | None = None
     ax.set_ylabel("test accuracy")
     ax.set_title("Transfer learning vs training from scratch (load_digits)")
     ax.legend(fontsize=8, loc="lower right")
+    return finish_figure(fig, save)
+
+
+# --------------------------------------------------------------------------- calibration: before and after
+
+
+def plot_reliability_comparison(y_true, probabilities_by_name: dict, bins: int = 10, save: str | None = None) -> Figure:
+    """Reliability diagrams side by side, one per set of probabilities (e.g. before and after temperature scaling).
+
+    Each panel is :func:`plot_calibration`'s diagram on the same examples ``y_true``, titled with its
+    name and expected calibration error (:func:`mnistlab.calibration.expected_calibration_error`).
+    """
+    from mnistlab import calibration
+
+    fig, axes = plt.subplots(1, len(probabilities_by_name), figsize=(4.2 * len(probabilities_by_name), 4.2),
+                             squeeze=False, sharey=True)
+    for ax, (name, proba) in zip(axes[0], probabilities_by_name.items(), strict=True):
+        table = evaluation.calibration_table(y_true, proba, bins=bins)
+        ax.bar(table["low"], table["accuracy"], width=table["high"] - table["low"], align="edge",
+               edgecolor="black", alpha=0.7, label="accuracy in bin")
+        ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
+        ax.plot(table["confidence"], table["accuracy"], "o", color="tab:red", ms=4, label="mean confidence")
+        for _, row in table.iterrows():
+            ax.annotate(f"{int(row['count'])}", ((row["low"] + row["high"]) / 2, min(row["accuracy"] + 0.02, 1.0)),
+                        ha="center", fontsize=7)
+        ece = calibration.expected_calibration_error(y_true, proba, bins=bins)
+        ax.set_title(f"{name}: ECE {ece:.4f}", fontsize=10)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("confidence")
+    axes[0, 0].set_ylabel("accuracy (numbers: predictions per bin)")
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    return finish_figure(fig, save)
+
+
+def plot_coverage_accuracy(
+    y_true, probabilities_by_name: dict, threshold: float | None = None, min_coverage: float = 0.0,
+    save: str | None = None,
+) -> Figure:
+    """Accuracy of the answers kept against the fraction kept, as a confidence threshold rises.
+
+    One curve per set of probabilities (:func:`mnistlab.calibration.coverage_accuracy_curve`);
+    ``threshold`` (e.g. the predictor's "unsure" cut-off) is marked on each curve with what it keeps.
+    ``min_coverage`` zooms in on the right end, where a good model's useful thresholds are.
+    """
+    from mnistlab import calibration
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    shown = []
+    for name, proba in probabilities_by_name.items():
+        _, coverage, accuracy = calibration.coverage_accuracy_curve(y_true, proba, np.linspace(0, 0.999, 400))
+        shown.append(accuracy[(coverage >= min_coverage) & np.isfinite(accuracy)])
+        (line,) = ax.plot(coverage, accuracy, "-", label=name)
+        if threshold is not None:
+            _, kept, right = calibration.coverage_accuracy_curve(y_true, proba, [threshold])
+            ax.plot(kept, right, "o", color=line.get_color(), ms=7)
+            ax.annotate(f"threshold {threshold:g}: keeps {kept[0]:.1%}, {right[0]:.2%} right", (kept[0], right[0]),
+                        textcoords="offset points", xytext=(-8, 8), ha="right", fontsize=8, color=line.get_color())
+    low = np.concatenate(shown).min() if np.concatenate(shown).size else 0.0
+    ax.set_xlim(min_coverage, 1.005)
+    ax.set_ylim(low - 0.1 * (1 - low) - 1e-4, 1 + 0.05 * (1 - low) + 1e-4)
+    ax.set_xlabel("coverage (fraction of answers kept)")
+    ax.set_ylabel("accuracy of the answers kept")
+    ax.set_title("Coverage vs accuracy (the threshold rises from right to left)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
     return finish_figure(fig, save)

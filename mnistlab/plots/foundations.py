@@ -77,3 +77,62 @@ def plot_gradient_sizes(sizes: Mapping[str, Sequence[float]], save: str | None =
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return finish_figure(fig, save)
+
+
+def _show_kernel(ax, kernel: np.ndarray, limit: float, values: bool = True) -> None:
+    """One kernel in red (positive) and blue (negative) on a shared scale, its weights written in when asked."""
+    ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    if values:
+        for (i, j), value in np.ndenumerate(kernel):
+            ax.text(j, i, f"{round(value, 2) + 0:g}", ha="center", va="center", fontsize=7)  # + 0: no "-0"
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_kernel_stack(kernels: np.ndarray, max_filters: int = 6, max_channels: int = 8, title: str | None = None,
+                      save: str | None = None):
+    """A convolution layer's kernels (kh, kw, C, F) as a grid: one row per filter, one column per input channel.
+
+    Each row is one filter: C kernels of kh×kw, one for each input channel. The layer slides each of
+    them over its own input channel and adds the C results into one output map. Only the first
+    ``max_filters`` rows and ``max_channels`` columns are drawn; the colour scale is shared.
+    """
+    kernels = np.asarray(kernels, dtype="float64")
+    if kernels.ndim != 4:
+        raise ValueError(f"kernels must have shape (kh, kw, channels, filters), got {kernels.shape}")
+    kh, kw, channels, filters = kernels.shape
+    rows, columns = min(filters, max_filters), min(channels, max_channels)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns + 0.6, 1.1 * rows + 0.6), squeeze=False)
+    limit = float(np.abs(kernels[:, :, :columns, :rows]).max()) or 1.0
+    for f in range(rows):
+        for c in range(columns):
+            _show_kernel(axes[f, c], kernels[:, :, c, f], limit, values=False)
+        axes[f, 0].set_ylabel(f"filter {f}", fontsize=8)
+    for c in range(columns):
+        axes[0, c].set_title(f"channel {c}", fontsize=8)
+    shown = f" (first {rows} of {filters} filters, {columns} of {channels} channels)" if (rows, columns) != (
+        filters, channels) else ""
+    fig.suptitle(title or f"Kernel stack {kh}×{kw}×{channels}×{filters}{shown}")
+    return finish_figure(fig, save)
+
+
+def plot_kernel_recovery(true_kernel: np.ndarray, learned_kernel: np.ndarray, losses, save: str | None = None):
+    """Learning a kernel by gradient descent: the loss at each step (log scale), the hidden kernel, the one found."""
+    true_kernel = np.asarray(true_kernel, dtype="float64")
+    learned_kernel = np.asarray(learned_kernel, dtype="float64").reshape(true_kernel.shape)
+    losses = np.asarray(losses, dtype="float64").ravel()
+    if losses.size == 0:
+        raise ValueError("losses is empty: record the loss at every step")
+    fig, (loss_ax, true_ax, learned_ax) = plt.subplots(1, 3, figsize=(10, 3.2),
+                                                       gridspec_kw={"width_ratios": [2, 1, 1]})
+    loss_ax.semilogy(np.arange(losses.size), np.clip(losses, 1e-12, None))
+    loss_ax.set_xlabel("step")
+    loss_ax.set_ylabel("mean squared error")
+    loss_ax.set_title("loss")
+    loss_ax.grid(alpha=0.3, which="both")
+    limit = float(np.abs(true_kernel).max()) or 1.0
+    _show_kernel(true_ax, true_kernel, limit)
+    true_ax.set_title("hidden kernel")
+    _show_kernel(learned_ax, learned_kernel, limit)
+    learned_ax.set_title("kernel found")
+    return finish_figure(fig, save)

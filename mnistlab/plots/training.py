@@ -12,7 +12,7 @@ from mnistlab.plots.saving import finish_figure
 def _checked_history(history) -> pd.DataFrame:
     if not isinstance(history, pd.DataFrame):
         raise TypeError(
-            f"history must be a DataFrame (TrainingResult.history or training.load_default_history()), "
+            f"history must be a DataFrame (TrainingResult.history or store.load_default_history()), "
             f"got {type(history).__name__}"
         )
     missing = [c for c in ("accuracy", "loss") if c not in history]
@@ -27,7 +27,7 @@ def plot_history(history, title: str | None = None, save: str | None = None):
     """Accuracy (left) and loss (right) per epoch, training vs validation.
 
     ``history`` is the DataFrame of :class:`mnistlab.training.TrainingResult` or of
-    :func:`mnistlab.training.load_default_history`, indexed by epoch. A validation curve
+    :func:`mnistlab.store.load_default_history`, indexed by epoch. A validation curve
     that turns up while the training curve keeps going down is the signature of over-fitting.
     """
     frame = _checked_history(history)
@@ -112,7 +112,7 @@ def plot_loss_gradients(gradients: pd.DataFrame, wrong_logit: float | None = Non
 
 
 def plot_accuracy_race(curves: pd.DataFrame, title: str, save: str | None = None):
-    """Validation accuracy per epoch, one line per column (e.g. :func:`mnistlab.training.race_curves`)."""
+    """Validation accuracy per epoch, one line per column (e.g. :func:`mnistlab.races.race_curves`)."""
     if curves.empty:
         raise ValueError("plot_accuracy_race needs at least one epoch")
     fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -157,17 +157,44 @@ def plot_variant_comparison(table: pd.DataFrame, save: str | None = None):
     return finish_figure(fig, save)
 
 
+def plot_rate_finder(rates, losses, chosen_rate: float | None = None, save: str | None = None):
+    """A learning-rate range test (:mod:`mnistlab.rate_finder`): each batch's loss against its rate (log axis),
+    a smoothed trend to read it by, the rate at the lowest loss and, if given, the rate chosen from it.
+    """
+    from mnistlab import rate_finder
+
+    rates, losses = np.asarray(rates, dtype="float64"), np.asarray(losses, dtype="float64")
+    if rates.shape != losses.shape or rates.size == 0:
+        raise ValueError(f"plot_rate_finder needs one loss per rate; got {rates.shape} rates, {losses.shape} losses")
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(rates, losses, ".", alpha=0.5, label="batch loss")
+    ax.plot(rates, rate_finder.smoothed(losses), "-", label="smoothed")
+    lowest = int(np.nanargmin(np.where(np.isfinite(losses), losses, np.nan)))
+    ax.axvline(rates[lowest], color="tab:red", ls="--", lw=1, label=f"lowest loss ({rates[lowest]:.2g})")
+    if chosen_rate is not None:
+        ax.axvline(chosen_rate, color="tab:green", lw=1.5, label=f"chosen rate ({chosen_rate:.2g})")
+    ax.set_xscale("log")
+    finite = losses[np.isfinite(losses)]
+    ax.set_ylim(0, min(float(finite.max()), 3 * float(finite[0])) * 1.05)  # an explosion would flatten the rest
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("loss of the batch")
+    ax.set_title("Learning-rate range test")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return finish_figure(fig, save)
+
+
 def plot_rate_sweep(sweep: pd.DataFrame, title: str, save: str | None = None):
-    """A learning-rate sweep (:func:`mnistlab.training.rate_sweep`): left, final validation accuracy per rate
+    """A learning-rate sweep (:func:`mnistlab.races.rate_sweep`): left, final validation accuracy per rate
     for each contestant (log scale, its best rate starred); right, validation accuracy per epoch at each best rate.
     """
-    from mnistlab import training
+    from mnistlab import races
 
     missing = [c for c in ("contestant", "learning_rate", "epoch", "val_accuracy") if c not in sweep]
     if missing or sweep.empty:
-        raise ValueError(f"plot_rate_sweep needs the table of training.rate_sweep; missing {missing}")
+        raise ValueError(f"plot_rate_sweep needs the table of races.rate_sweep; missing {missing}")
     final = sweep[sweep["epoch"] == sweep["epoch"].max()]
-    best = training.best_rates(sweep)
+    best = races.best_rates(sweep)
     fig, (rate_ax, race_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
     for name, rows in final.groupby("contestant", sort=False):
         rows = rows.sort_values("learning_rate")
@@ -178,7 +205,7 @@ def plot_rate_sweep(sweep: pd.DataFrame, title: str, save: str | None = None):
     rate_ax.set_xlabel("learning rate (log scale)")
     rate_ax.set_ylabel("validation accuracy, last epoch")
     rate_ax.set_title("The sweep: ★ = each one's best rate")
-    curves = training.race_curves(sweep)
+    curves = races.race_curves(sweep)
     for name in curves.columns:
         race_ax.plot(np.asarray(curves.index), curves[name], "o-", label=name)
     race_ax.set_xlabel("epoch")
