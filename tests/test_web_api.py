@@ -168,3 +168,18 @@ def test_the_api_serves_a_litert_model_too(predictor, tmp_path):
         body = client.post("/api/predict", content=path.read_bytes()).json()
     assert answer(body) == expected_json(lite.predict(path))
     assert np.isclose(body["confidence"], predictor.predict(path).confidence, atol=1e-4)
+
+
+def test_every_refusal_has_the_apis_error_shape(client):
+    broken = client.post(  # a multipart body whose boundary never comes
+        "/api/predict", content=b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc",
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
+    unknown = client.get("/api/nothing-here")
+    wrong_method = client.get("/api/predict")
+    bad_flag = client.post("/api/predict?steps=maybe", content=b"123")
+    for response, status in ((broken, 400), (unknown, 404), (wrong_method, 405), (bad_flag, 422)):
+        assert response.status_code == status, response.text
+        assert set(response.json()) == {"error"} and response.json()["error"], response.text
+    assert "multipart form field 'file'" in broken.json()["error"]
+    assert "steps" in bad_flag.json()["error"]

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from mnistlab import images
 from mnistlab.inference import Predictor
@@ -83,6 +85,18 @@ def create_app(predictor: Predictor, model_name: str = "model", max_upload_bytes
     @app.exception_handler(images.ImageError)
     async def bad_image(request: Request, error: images.ImageError):
         return error_response(422, str(error))
+
+    # Starlette's own refusals (a malformed multipart body, an unknown path, a wrong method) and FastAPI's
+    # query-parameter errors would otherwise answer {"detail": ...}: every error of the API has one shape.
+    @app.exception_handler(HTTPException)
+    async def refused(request: Request, error: HTTPException):
+        return error_response(error.status_code, f"{error.detail}. {NO_IMAGE}" if error.status_code == 400
+                              else str(error.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, error: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
+        return error_response(422, f"Bad request parameter ({problems}). The README's API section lists them.")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):
