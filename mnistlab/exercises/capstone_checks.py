@@ -11,12 +11,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mnistlab import capstone, statistics
+from mnistlab import capstone, data, statistics
 from mnistlab.exercises.checks import NO_RESULT, call_learner, failed, is_missing, not_done, passed, require_function
 
 MAX_PARAMETERS = 1_000_000  # a CPU budget of minutes has no use for more (the default model has ~100k)
 ALPHA = 0.05  # McNemar p-values below this count as evidence in the ablation's verdict
-INPUT_SHAPE = (None, 28, 28, 1)
+INPUT_SHAPE = (None, *data.INPUT_SHAPE)  # a batch of MNIST digits
 
 
 def _all_layers(model) -> list:
@@ -61,7 +61,7 @@ def check_model_design(build, what: str = "Exercise", hint: str | None = None,
     if model.count_params() > max_parameters:
         return failed(what, f"your model has {model.count_params():,} parameters, more than {max_parameters:,}: "
                             f"it will not train well on a CPU budget of minutes (fewer filters or more pooling)", hint)
-    digits = np.random.default_rng(3).random((4, 28, 28, 1), dtype="float32")
+    digits = np.random.default_rng(3).random((4, *data.INPUT_SHAPE), dtype="float32")
     rows = np.asarray(model(digits, training=False))
     if (rows < -1e-6).any() or not np.allclose(rows.sum(axis=1), 1.0, atol=1e-4):
         return failed(what, "your model's outputs are not probabilities (rows do not sum to 1): end with a "
@@ -97,7 +97,7 @@ def check_model_design(build, what: str = "Exercise", hint: str | None = None,
 
 def _made_up_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return rng.random((count, 28, 28, 1), dtype="float32"), rng.integers(0, 10, count)
+    return rng.random((count, *data.INPUT_SHAPE), dtype="float32"), rng.integers(0, 10, count)
 
 
 def _tiny_model(**_options):
@@ -105,7 +105,7 @@ def _tiny_model(**_options):
     import keras
 
     return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
+        keras.Input(shape=data.INPUT_SHAPE),
         keras.layers.Conv2D(4, 3, strides=2, activation="relu"),
         keras.layers.GlobalAveragePooling2D(),
         keras.layers.Dense(10, activation="softmax"),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnistlab import data
 from mnistlab.exercises.checks import (
     check_choice,
     check_function,
@@ -110,14 +111,12 @@ def _check_calibration(calibration, test_digits, what: str, hint: str | None) ->
         array = np.asarray(calibration, dtype=np.float64)
     except (TypeError, ValueError) as error:
         return failed(what, f"`calibration` should be an array of digits ({describe_error(error)})", hint)
-    if array.ndim != 4 or array.shape[1:] != (28, 28, 1) or len(array) == 0:
+    if array.ndim != 4 or array.shape[1:] != data.INPUT_SHAPE or len(array) == 0:
         return failed(what, f"`calibration` has shape {array.shape}; the model takes (N, 28, 28, 1)", hint)
     if array.max() > 1.0 + 1e-6:
         return failed(what, f"`calibration` pixels go up to {array.max():g}: the model takes pixels scaled to [0, 1], "
                             f"so the int8 ranges would not fit real input", hint)
     if test_digits is None:
-        from mnistlab import data
-
         _, (test_digits, _) = data.load_mnist()
     from_test = _rows_found_in(_pixel_rows(array), test_digits)
     if from_test.any():

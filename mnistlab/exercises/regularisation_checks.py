@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mnistlab import data
 from mnistlab.exercises.checks import (
     NO_RESULT,
     describe_error,
@@ -52,7 +53,7 @@ def shift_cases(digits: np.ndarray | None = None, count: int = 40, seed: int | N
         labels = rng.integers(0, 10, len(digits))
     chosen = rng.choice(len(digits), size=min(count, len(digits)), replace=False)
     images = data.to_cnn_input(digits[chosen]) if digits.max() > 1 else np.asarray(digits[chosen], "float32")
-    images = images.reshape(len(chosen), 28, 28, 1).astype("float32")
+    images = images.reshape(len(chosen), *data.INPUT_SHAPE).astype("float32")
     probes = len(chosen) // 4
     images[-probes:] = _edge_probes(images[-probes:])
     room = np.array([min(t, 27 - b, left, 27 - r) for t, b, left, r in map(_ink_box, images)])
@@ -189,7 +190,7 @@ def _model_problem(model, chosen: dict, digits: np.ndarray, labels: np.ndarray) 
 
     if not isinstance(model, keras.Model):
         return f"your function returned a {type(model).__name__}, not a Keras model"
-    if tuple(model.input_shape) != (None, 28, 28, 1) or tuple(model.output_shape) != (None, 10):
+    if tuple(model.input_shape) != (None, *data.INPUT_SHAPE) or tuple(model.output_shape) != (None, 10):
         return f"the model maps {model.input_shape} to {model.output_shape}: it needs (None, 28, 28, 1) → (None, 10)"
     if getattr(model, "optimizer", None) is None:
         return "the model is not compiled: the tuner calls fit on what your function returns"

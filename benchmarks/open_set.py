@@ -1,0 +1,157 @@
+"""Measure open-set scores ("is it a digit?") on real digits and real non-digits (issue 23 groundwork).
+
+Every picture goes through the library's preparation pipeline exactly as the command line does
+(``Predictor.predict_with_steps``), which also gives today's decision (ok / unsure / not a digit).
+The prepared inputs are then scored by each candidate of :mod:`mnistlab.open_set` with the saved
+default model. Each score's threshold is chosen on MNIST validation digits only (it accepts
+``open_set.ACCEPT_FRACTION`` of them); the non-digits are only measured, never trained or tuned on.
+A picture the pipeline refuses (no digit-like marks) has no score and counts as refused.
+
+The pictures are third-party files (``real_digits`` and ``real_non_digits``, each with a
+``labels.csv`` of file, label, kind, source_repo): read where they are, never copied into the
+project. Where a folder is missing the benchmark says so and exits cleanly.
+
+Run (from the repository root; nice'd because others share the machine)::
+
+    nice -n 10 python benchmarks/open_set.py [--digits DIR] [--non-digits DIR] [--fast]
+
+The folders default to ``../shared/real_digits`` and ``../shared/real_non_digits`` next to the
+repository. ``--fast`` uses the fast-mode default model and split (the model must already be saved:
+``python -m mnistlab --fast train``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from mnistlab import calibration, config, data, inference, open_set, store
+
+
+def shared_folder(name: str) -> Path:
+    return config.repo_root().parent / "shared" / name
+
+
+def read_rows(folder: Path) -> list[dict]:
+    with open(folder / "labels.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def prepare(predictor: inference.Predictor, folder: Path, rows: list[dict]) -> tuple[list[dict], np.ndarray]:
+    """Today's decision per picture, and the prepared inputs (N, 28, 28, 1) of those the pipeline accepted."""
+    results, prepared = [], []
+    for row in rows:
+        prediction, steps = predictor.predict_with_steps(folder / row["file"], name=row["file"])
+        results.append({**row, "status": prediction.status, "top": prediction.top3[0][0] if prediction.top3 else None,
+                        "scored": steps is not None})
+        if steps is not None:
+            prepared.append(steps.result)
+    return results, np.stack(prepared)
+
+
+def scores_of(model, images, temperature, gaussians) -> dict[str, np.ndarray]:
+    return open_set.all_scores(open_set.logits(model, images), open_set.penultimate_features(model, images),
+                               temperature, gaussians)
+
+
+def spread(scores: np.ndarray, scored: np.ndarray) -> np.ndarray:
+    """Scores back onto every picture, -inf for those the pipeline refused (so any threshold refuses them)."""
+    full = np.full(len(scored), -np.inf)
+    full[scored] = scores
+    return full
+
+
+def pct(part: float, whole: float) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=Path, default=None, help="real digits (default: ../shared/real_digits)")
+    parser.add_argument("--non-digits", type=Path, default=None,
+                        help="real non-digits (default: ../shared/real_non_digits)")
+    parser.add_argument("--fast", action="store_true", help="the fast-mode default model and split")
+    parser.add_argument("--accept", type=float, default=open_set.ACCEPT_FRACTION,
+                        help="share of MNIST validation digits each threshold accepts (default %(default)s)")
+    args = parser.parse_args()
+    folders = {"digits": (args.digits or shared_folder("real_digits")).expanduser(),
+               "non-digits": (args.non_digits or shared_folder("real_non_digits")).expanduser()}
+    for what, folder in folders.items():
+        if not (folder / "labels.csv").is_file():
+            print(f"No real {what} at {folder} (no labels.csv): skipped. Pass --{what} DIR.")
+            return 0
+
+    plan = config.budget(fast=args.fast)
+    path = store.default_model_path(plan)
+    start = time.perf_counter()
+    model = store.load_model(path)
+    predictor = inference.Predictor(model)
+    split = data.split_mnist(plan.train_size)  # the split the saved model was trained on (same seed)
+
+    val_logits = open_set.logits(model, split.x_val)
+    temperature = calibration.fit_temperature(val_logits, split.y_val)
+    gaussians = open_set.fit_class_gaussians(open_set.penultimate_features(model, split.x_train), split.y_train)
+    val = open_set.all_scores(val_logits, open_set.penultimate_features(model, split.x_val), temperature, gaussians)
+    test = scores_of(model, split.x_test, temperature, gaussians)
+    test_right = open_set.logits(model, split.x_test).argmax(axis=1) == split.y_test
+
+    real = {}
+    for what, folder in folders.items():
+        results, prepared = prepare(predictor, folder, read_rows(folder))
+        scored = np.array([r["scored"] for r in results])
+        real[what] = (results, scored, {name: spread(s, scored)
+                                        for name, s in scores_of(model, prepared, temperature, gaussians).items()})
+    digits, digit_scored, digit_scores = real["digits"]
+    others, other_scored, other_scores = real["non-digits"]
+    digit_right = np.array([r["top"] is not None and r["top"] == int(r["label"]) for r in digits])
+
+    print(f"# Open-set scores: {path.name}, T = {temperature:.3f} (fitted on {len(split.y_val):,} validation "
+          f"digits), thresholds accept {args.accept:.1%} of them")
+    print(f"\n{len(digits)} real digits ({folders['digits']}), {len(others)} real non-digits "
+          f"({folders['non-digits']}); the pipeline refused {(~digit_scored).sum()} digits and "
+          f"{(~other_scored).sum()} non-digits before any score (counted as refused). MNIST test: "
+          f"{len(split.y_test):,} digits, top-1 {test_right.mean():.2%}.\n")
+    print("| score | AUROC real digits vs non-digits | real digits accepted | accepted digits right | "
+          "real non-digits refused | MNIST test accepted | accepted MNIST right |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name in val:
+        threshold = open_set.threshold_accepting(val[name], args.accept)
+        ok_digits = open_set.accepted(digit_scores[name], threshold)
+        ok_others = open_set.accepted(other_scores[name], threshold)
+        ok_test = open_set.accepted(test[name], threshold)
+        area = open_set.auroc(digit_scores[name][digit_scored], other_scores[name][other_scored])
+        print(f"| {name} (≥ {threshold:.4g}) | {area:.3f} | {pct(ok_digits.sum(), len(digits))} | "
+              f"{pct((ok_digits & digit_right).sum(), ok_digits.sum())} | "
+              f"{pct((~ok_others).sum(), len(others))} | {pct(ok_test.sum(), len(ok_test))} | "
+              f"{pct((ok_test & test_right).sum(), ok_test.sum())} |")
+
+    ok = np.array([r["status"] == "ok" for r in digits])
+    today_others = Counter(r["status"] for r in others)
+    print(f"| today's decision (Predictor: confidence ≥ {inference.MIN_CONFIDENCE}, ink check) | – | "
+          f"{pct(ok.sum(), len(digits))} | {pct((ok & digit_right).sum(), ok.sum())} | "
+          f"{pct(len(others) - today_others['ok'], len(others))} | – | – |")
+    print(f"\nToday's statuses: real digits {dict(Counter(r['status'] for r in digits))}; "
+          f"real non-digits {dict(today_others)}.")
+    print("AUROC is over the pictures that reached the model; the other columns count every picture.")
+    print("\nReal non-digits refused, by kind, at each score's threshold:\n")
+    kinds = sorted({r["kind"] for r in others})
+    print("| score | " + " | ".join(f"{k} (n={sum(r['kind'] == k for r in others)})" for k in kinds) + " |")
+    print("| --- |" + " ---: |" * len(kinds))
+    for name in val:
+        threshold = open_set.threshold_accepting(val[name], args.accept)
+        refused = ~open_set.accepted(other_scores[name], threshold)
+        cells = [pct(sum(refused[i] for i, r in enumerate(others) if r["kind"] == k),
+                     sum(r["kind"] == k for r in others)) for k in kinds]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print(f"\n({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
