@@ -116,10 +116,11 @@ def main() -> int:
     print(f"\n{len(digits)} real digits ({folders['digits']}), {len(others)} real non-digits "
           f"({folders['non-digits']}); the pipeline refused {(~digit_scored).sum()} digits and "
           f"{(~other_scored).sum()} non-digits before any score (counted as refused). MNIST test: "
-          f"{len(split.y_test):,} digits, top-1 {test_right.mean():.2%}.\n")
+          f"{len(split.y_test):,} digits, top-1 {test_right.mean():.2%}; real digits top-1 {digit_right.mean():.1%}.\n")
     print("| score | AUROC real digits vs non-digits | real digits accepted | accepted digits right | "
-          "real non-digits refused | MNIST test accepted | accepted MNIST right |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "real non-digits refused | + today's ink check | MNIST test accepted | accepted MNIST right |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    inked_out = np.array([r["status"] == "not-a-digit" for r in others])  # pipeline or ink check said no
     for name in val:
         threshold = open_set.threshold_accepting(val[name], args.accept)
         ok_digits = open_set.accepted(digit_scores[name], threshold)
@@ -128,14 +129,15 @@ def main() -> int:
         area = open_set.auroc(digit_scores[name][digit_scored], other_scores[name][other_scored])
         print(f"| {name} (≥ {threshold:.4g}) | {area:.3f} | {pct(ok_digits.sum(), len(digits))} | "
               f"{pct((ok_digits & digit_right).sum(), ok_digits.sum())} | "
-              f"{pct((~ok_others).sum(), len(others))} | {pct(ok_test.sum(), len(ok_test))} | "
+              f"{pct((~ok_others).sum(), len(others))} | {pct((~ok_others | inked_out).sum(), len(others))} | "
+              f"{pct(ok_test.sum(), len(ok_test))} | "
               f"{pct((ok_test & test_right).sum(), ok_test.sum())} |")
 
     ok = np.array([r["status"] == "ok" for r in digits])
     today_others = Counter(r["status"] for r in others)
     print(f"| today's decision (Predictor: confidence ≥ {inference.MIN_CONFIDENCE}, ink check) | – | "
           f"{pct(ok.sum(), len(digits))} | {pct((ok & digit_right).sum(), ok.sum())} | "
-          f"{pct(len(others) - today_others['ok'], len(others))} | – | – |")
+          f"{pct(len(others) - today_others['ok'], len(others))} | – | – | – |")
     print(f"\nToday's statuses: real digits {dict(Counter(r['status'] for r in digits))}; "
           f"real non-digits {dict(today_others)}.")
     print("AUROC is over the pictures that reached the model; the other columns count every picture.")

@@ -22,9 +22,7 @@ from mnistlab.exercises.checks import (
     run_learner,
 )
 
-# Measured in notebook 03's setting (small CNN, 2,000 digits, 1,000 validation digits, seed 42): Adam with
-# batch size 32 reaches about 0.92 validation accuracy after 3 epochs; plain SGD at its default rate only
-# about 0.54, one epoch about 0.82. The floor sits between a correct short fit and a broken or cut-short one.
+# Between a correct short fit and a broken or cut-short one (benchmarks/RESULTS.md, "Self-check floors").
 VALIDATION_FLOOR = 0.85
 CROSS_ENTROPIES = {"sparse_categorical_crossentropy", "categorical_crossentropy"}
 # What Keras records for metrics=["accuracy"], ["acc"], ["sparse_categorical_accuracy"] or the metric objects.
@@ -439,8 +437,7 @@ def check_schedule(function, what: str, hint=None, rng=None) -> bool:
 
 LOOP_BATCH_SIZE = 32
 LOOP_RATE = 3e-3
-# Measured on 993 digits (seeds 0-3): the check's small dense network reaches 0.56-0.60 accuracy over its one
-# epoch with Adam(3e-3), its batch loss falling from ~2.4 to ~0.75; a loop that never updates stays near 0.1.
+# Well below a correct loop's epoch, well above a loop that never updates (benchmarks/RESULTS.md).
 LOOP_ACCURACY_FLOOR = 0.35
 
 
@@ -727,8 +724,7 @@ def check_pick_rate(function, what: str, hint=None, rng=None) -> bool:
     return passed(what, "Same rate as rate_finder.suggest_rate on 3 new curves.")
 
 
-# Measured in notebook 03's fast setting (small CNN, 2,000 digits, one epoch of batch 64, seeds 42, 1, 2): Adam at the
-# rate the range test picks reaches 0.72-0.89 validation accuracy, a diverging run stays near 0.1.
+# Below a run at the rate the range test picks, above a diverging one (benchmarks/RESULTS.md).
 FINDER_RUN_FLOOR = 0.6
 
 
