@@ -9,7 +9,9 @@
 # - :func:`energy`: ``T * logsumexp(logits / T)`` (Liu et al., 2020), which keeps how large the class scores
 #   are, where a softmax only keeps how they differ;
 # - :func:`mahalanobis`: minus the smallest squared Mahalanobis distance of the penultimate-layer features to a
-#   class mean, with one covariance shared by the classes (Lee et al., 2018), fitted on training digits.
+#   class mean, with one covariance shared by the classes (Lee et al., 2018), fitted on training digits; its
+#   *relative* form adds back the distance to one Gaussian of all training digits (Ren et al., 2021), so what
+#   every digit shares (stroke, thickness) stops counting and only what sets a class apart remains.
 
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ class ClassGaussians:
 
     means: np.ndarray  # (classes, d)
     covariance: EmpiricalCovariance  # fitted on the features minus their class mean
+    background: EmpiricalCovariance  # one Gaussian of all the features, for the relative score
 
 
 def fit_class_gaussians(features, labels) -> ClassGaussians:
@@ -86,14 +89,19 @@ def fit_class_gaussians(features, labels) -> ClassGaussians:
         raise ValueError(f"labels must be 0..K-1 with every class present; got {classes}")
     means = np.stack([features[labels == k].mean(axis=0) for k in classes])
     covariance = EmpiricalCovariance(assume_centered=True).fit(features - means[labels])
-    return ClassGaussians(means, covariance)
+    return ClassGaussians(means, covariance, EmpiricalCovariance().fit(features))
 
 
-def mahalanobis(features, gaussians: ClassGaussians) -> np.ndarray:
-    """Minus the squared Mahalanobis distance of each row of ``features`` to its nearest class mean (<= 0)."""
+def mahalanobis(features, gaussians: ClassGaussians, relative: bool = False) -> np.ndarray:
+    """Minus the squared Mahalanobis distance of each row of ``features`` to its nearest class mean (<= 0).
+
+    ``relative``: plus the squared distance to the Gaussian of all training digits (the relative
+    Mahalanobis score), which is no longer <= 0.
+    """
     features = np.asarray(features, dtype=float)
     distances = np.stack([gaussians.covariance.mahalanobis(features - mean) for mean in gaussians.means], axis=1)
-    return -distances.min(axis=1)
+    score = -distances.min(axis=1)
+    return score + gaussians.background.mahalanobis(features) if relative else score
 
 
 def all_scores(scores, features, temperature: float, gaussians: ClassGaussians) -> dict[str, np.ndarray]:
@@ -105,6 +113,7 @@ def all_scores(scores, features, temperature: float, gaussians: ClassGaussians) 
         f"energy, T={temperature:.2f}": energy(scores, temperature),
         "max logit": np.asarray(scores, dtype=float).max(axis=-1),
         "Mahalanobis (penultimate)": mahalanobis(features, gaussians),
+        "relative Mahalanobis (penultimate)": mahalanobis(features, gaussians, relative=True),
     }
 
 
@@ -122,10 +131,15 @@ def auroc(scores_in, scores_out) -> float:
 
 
 def threshold_accepting(scores_in, fraction: float = ACCEPT_FRACTION) -> float:
-    """The threshold that accepts (``score >= threshold``) about ``fraction`` of ``scores_in`` (validation digits)."""
+    """The highest threshold that accepts (``score >= threshold``) at least ``fraction`` of ``scores_in``.
+
+    ``scores_in`` are held-out digits (the validation split), never the non-digits to be refused.
+    """
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    return float(np.quantile(np.ravel(scores_in), 1 - fraction, method="lower"))
+    ordered = np.sort(np.ravel(scores_in))
+    refused = int(np.floor((1 - fraction) * len(ordered) + 1e-9))  # the most that may fall below it
+    return float(ordered[min(refused, len(ordered) - 1)])
 
 
 def accepted(scores, threshold: float) -> np.ndarray:
