@@ -16,19 +16,6 @@ from mnistlab.architectures import Recipe
 SMALL_CNN_FILTERS = (16, 32)  # the two convolution blocks of the small CNN both heads sit on
 
 
-def conv1x1(images, kernel, bias) -> np.ndarray:
-    """A 1×1 convolution in NumPy: ``images`` (N, H, W, C), ``kernel`` as Keras stores it (1, 1, C, F), ``bias`` (F,).
-
-    Every pixel's C channel values are mixed into F new ones by the same C×F matrix: a Dense layer per pixel.
-    """
-    return np.asarray(images) @ np.asarray(kernel)[0, 0] + np.asarray(bias)
-
-
-def conv1x1_parameters(channels: int, filters: int) -> int:
-    """Weights of a 1×1 convolution from ``channels`` to ``filters``: one C×F matrix and one bias per filter."""
-    return channels * filters + filters
-
-
 def _conv_blocks(input_shape) -> list:
     """The two convolution blocks both small CNNs share: 3×3 'same' convolutions, each halved by 2×2 max-pooling."""
     import keras

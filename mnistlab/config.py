@@ -160,7 +160,7 @@ FAST = Budget(
     transfer_per_class=(10,),
     transfer_epochs=10,
     # a second or three per run on 6,000 digits: the protocol, not the accuracy (the floor only catches a model
-    # that did not train; measured: ~89 % after 3 s on a busy machine)
+    # that did not train; benchmarks/RESULTS.md, "Fast-mode budgets of the course")
     capstone_train_size=6_000,
     capstone_seconds=3.0,
     capstone_candidate_seconds=1.0,
@@ -173,7 +173,7 @@ FAST = Budget(
     rate_finder_epochs=1,
     tuning_best_epochs=1,
     tuning_best_train_size=2_000,
-    # two small CNNs trained for about 2-4 s each here (measured with 5,000 digits, 3 epochs)
+    # two small CNNs trained for a few seconds each (benchmarks/RESULTS.md, "Fast-mode budgets of the course")
     blocks_train_size=5_000,
     blocks_epochs=3,
     # a few seconds each: four priors trainings, eight loss-race runs, eight optimizer-race runs, seven variants

@@ -194,11 +194,6 @@ class Predictor:
         return NumberReading(label, digits)
 
 
-def read_number(source: ImageSource, predictor: Predictor | None = None, name: str | None = None) -> NumberReading:
-    """Read a whole number (e.g. "2026") written in a row with ``predictor`` (default: the course model)."""
-    return (predictor or Predictor()).read_number(source, name=name)
-
-
 def _no_digit(label: str, error: images.NoDigitError) -> Prediction:
     return Prediction(label, None, 0.0, [], "not-a-digit", str(error))
 

@@ -69,11 +69,6 @@ def history_path(model_path: str | os.PathLike) -> Path:
     return model_path.with_name(model_path.name.removesuffix(KERAS_SUFFIX) + "-history.csv")
 
 
-def default_history_path(plan: config.Budget | None = None) -> Path:
-    """The per-epoch history (CSV) written next to the default model when it was trained."""
-    return history_path(default_model_path(plan))
-
-
 # --------------------------------------------------------------------------- saving and loading
 
 

@@ -306,27 +306,28 @@ def fit(
         augmentation_for(recipe, augment),
         first_epoch=resumed,  # BackupAndRestore resumes the epoch count at the same place
     )
-    start = time.perf_counter()
-    model.fit(
-        batches,
-        steps_per_epoch=steps,
-        epochs=epochs,
-        validation_data=(split.x_val, prepare_labels(split.y_val, recipe)),
-        validation_batch_size=VALIDATION_BATCH_SIZE,
-        callbacks=callbacks + list(extra_callbacks or []),
-        verbose=verbose,
-        shuffle=False,  # training_batches shuffles every epoch itself
-    )
-    seconds = time.perf_counter() - start
-    # Tutorial models (constant learning rate) go back to their best validation epoch. The default
-    # recipe's cosine schedule ends with tiny steps, so its last epoch is the intended result, and
-    # choosing among the final epochs by 6,000 validation digits mostly picks noise.
-    if checkpoint_path.is_file() and recipe.keep == "best":
-        model.load_weights(str(checkpoint_path))
-    if scratch:
-        shutil.rmtree(checkpoint_path.parent, ignore_errors=True)
-        checkpoint_path = None
-    return TrainingResult(model, log.frame(), seconds, checkpoint_path)
+    try:
+        start = time.perf_counter()
+        model.fit(
+            batches,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            validation_data=(split.x_val, prepare_labels(split.y_val, recipe)),
+            validation_batch_size=VALIDATION_BATCH_SIZE,
+            callbacks=callbacks + list(extra_callbacks or []),
+            verbose=verbose,
+            shuffle=False,  # training_batches shuffles every epoch itself
+        )
+        seconds = time.perf_counter() - start
+        # Tutorial models (constant learning rate) go back to their best validation epoch. The default
+        # recipe's cosine schedule ends with tiny steps, so its last epoch is the intended result, and
+        # choosing among the final epochs by 6,000 validation digits mostly picks noise.
+        if checkpoint_path.is_file() and recipe.keep == "best":
+            model.load_weights(str(checkpoint_path))
+    finally:
+        if scratch:  # also after an error or Ctrl-C: nothing else will ever read this checkpoint
+            shutil.rmtree(checkpoint_path.parent, ignore_errors=True)
+    return TrainingResult(model, log.frame(), seconds, None if scratch else checkpoint_path)
 
 
 def accuracy_and_loss(

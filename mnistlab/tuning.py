@@ -12,7 +12,6 @@ import pandas as pd
 from keras import layers
 
 from mnistlab import config, data, models
-from mnistlab.data import Split, split_mnist
 
 SEARCH_SPACE = {
     "filters": [32, 64, 128],
@@ -134,44 +133,3 @@ def results_table(tuner) -> pd.DataFrame:
     names = list(dict.fromkeys(name for row in rows for name in row if name not in ("trial", "val_accuracy")))
     frame = pd.DataFrame(rows, columns=["trial", *(names or SEARCH_SPACE), "val_accuracy"])
     return frame.set_index("trial")
-
-
-def search(
-    kind: str = "random",
-    max_trials: int | None = None,
-    epochs: int | None = None,
-    train_size: int | None = None,
-    batch_size: int | None = None,
-    seed: int = config.SEED,
-    split: Split | None = None,
-    verbose: int = 0,
-):
-    """Run a grid or random search; returns ``(results_table, tuner)``, the tuner's folder already removed.
-
-    Sizes default to ``config.budget()`` (``tuning_trials``, ``tuning_epochs``,
-    ``tuning_train_size``): a handful of tiny trials in fast mode.
-    """
-    plan = config.budget()
-    epochs = epochs or plan.tuning_epochs
-    batch_size = batch_size or plan.batch_size
-    if split is None:
-        split = split_mnist(train_size or plan.tuning_train_size, seed=seed)
-    config.set_seed(seed)
-    with temporary_tuner(kind, max_trials, seed) as tuner:
-        tuner.search(
-            split.x_train,
-            split.y_train,
-            epochs=epochs,
-            batch_size=batch_size,
-            validation_data=(split.x_val, split.y_val),
-            verbose=verbose,
-        )
-    return results_table(tuner), tuner
-
-
-def best_hyperparameters(table: pd.DataFrame) -> dict:
-    """The hyperparameters of the trial with the highest validation accuracy."""
-    if table.empty:
-        raise ValueError("the results table is empty: run a search with at least one trial first")
-    best = table["val_accuracy"].idxmax()
-    return {name: table.loc[best, name].item() for name in table.columns.drop("val_accuracy")}

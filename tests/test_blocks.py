@@ -8,17 +8,6 @@ import numpy as np
 from mnistlab import blocks
 
 
-def test_conv1x1_is_keras_conv2d_and_a_per_pixel_dense():
-    rng = np.random.default_rng(0)
-    images, kernel, bias = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(1, 1, 5, 3)), rng.normal(size=3)
-    layer = keras.layers.Conv2D(3, 1)
-    layer.build(images.shape)
-    layer.set_weights([kernel, bias])
-    np.testing.assert_allclose(blocks.conv1x1(images, kernel, bias), np.asarray(layer(images.astype("float32"))),
-                               atol=1e-5)
-    assert blocks.conv1x1_parameters(5, 3) == layer.count_params() == 18
-
-
 def test_gap_head_is_smaller_and_does_not_grow_with_the_image():
     assert blocks.flatten_cnn().count_params() == 20_490
     assert blocks.gap_cnn().count_params() == 5_130

@@ -545,3 +545,25 @@ def test_06_block_checks_not_done_never_raise(capsys):
         assert not check(..., "Ex") and not check(stub, "Ex")
     out = capsys.readouterr().out
     assert "Traceback" not in out and out.count("not done yet") == 6
+
+
+def conv1x1_matmul(images, kernel, bias):
+    return images @ kernel[0, 0] + bias
+
+
+def conv1x1_einsum(images, kernel, bias):
+    return np.einsum("nhwc,cf->nhwf", images, kernel.reshape(kernel.shape[2:])) + bias
+
+
+def test_06_ex7_conv1x1(capsys):
+    assert ex.check_conv1x1(conv1x1_matmul, lambda c, f: c * f + f, "Ex")
+    assert ex.check_conv1x1(conv1x1_einsum, lambda channels, filters: (channels + 1) * filters, "Ex")
+    assert capsys.readouterr().out.count("✅") == 2
+    assert not ex.check_conv1x1(lambda images, kernel, bias: images @ kernel[0, 0], lambda c, f: c * f + f, "Ex")
+    assert "miss the bias" in capsys.readouterr().out
+    assert not ex.check_conv1x1(conv1x1_matmul, lambda c, f: c * f, "Ex")
+    assert "the biases count too" in capsys.readouterr().out
+    assert not ex.check_conv1x1(lambda images, kernel, bias: images.mean(axis=-1), lambda c, f: c * f + f, "Ex")
+    assert "shape" in capsys.readouterr().out
+    assert not ex.check_conv1x1(..., lambda c, f: 0, "Ex")
+    assert "not done yet" in capsys.readouterr().out

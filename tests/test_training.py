@@ -194,7 +194,7 @@ def test_train_writes_the_history_next_to_the_saved_model(course_home, tiny_spli
         "dense", epochs=1, batch_size=64, split=tiny_split, verbose=0,
         checkpoint_path=checkpoint_path, backup_dir=backup_dir, save_to=out,
     )
-    assert store.history_path(out) == store.default_history_path()
+    assert store.history_path(out) == store.history_path(store.default_model_path())
     history = store.load_default_history()
     assert list(history.index) == [1] and "val_accuracy" in history
 

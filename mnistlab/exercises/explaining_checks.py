@@ -309,3 +309,44 @@ def check_activation_stds(function, what: str = "Exercise", hint: str | None = N
                             "through the layers one by one", hint)
     return failed(what, f"the values differ from the spreads of the layers' outputs ({np.round(want, 3).tolist()}): "
                         f"each layer must receive the previous layer's output", hint)
+
+
+# --------------------------------------------------------------------------- a 1×1 convolution
+
+
+def check_conv1x1(function, count, what: str = "Exercise", hint: str | None = None) -> bool:
+    """``function(images, kernel, bias)`` must be the 1×1 convolution Keras computes, and ``count(channels, filters)``
+    its parameter count, on channel and filter numbers the learner has not seen."""
+    import keras
+
+    if not (require_function(function, what, hint) and require_function(count, what, hint)):
+        return False
+    rng = np.random.default_rng(11)
+    for channels, filters in ((5, 3), (12, 7)):
+        images = rng.normal(size=(2, 6, 4, channels)).astype("float32")
+        layer = keras.layers.Conv2D(filters, 1)
+        layer.build(images.shape)
+        kernel, bias = rng.normal(size=(1, 1, channels, filters)).astype("float32"), rng.normal(size=filters)
+        layer.set_weights([kernel, bias.astype("float32")])
+        want = np.asarray(layer(images))
+        on = f"{channels} channels to {filters} filters"
+        got = learner_array(function, (images.copy(), kernel.copy(), bias.copy()), what, hint, on=on)
+        if got is NO_RESULT:
+            return False
+        if got.shape != want.shape:
+            return failed(what, f"on {on} you returned shape {got.shape}; Conv2D({filters}, 1) gives {want.shape}: "
+                                f"every pixel keeps its place and gets {filters} values", hint)
+        if not np.allclose(got, want, atol=1e-4):
+            if np.allclose(got, want - bias, atol=1e-4):
+                return failed(what, f"on {on} your values miss the bias: add one bias per filter", hint)
+            return failed(what, f"on {on} your values differ from Conv2D({filters}, 1) by up to "
+                                f"{np.abs(got - want).max():.3g}: mix each pixel's channels with the C×F matrix "
+                                f"kernel[0, 0]", hint)
+        counted = call_learner(count, (channels, filters), what, hint, on=on)
+        if counted is NO_RESULT:
+            return False
+        if counted != layer.count_params():
+            extra = " (the biases count too: one per filter)" if counted == channels * filters else ""
+            return failed(what, f"for {on} you counted {counted!r} parameters, Keras has {layer.count_params()}{extra}",
+                          hint)
+    return passed(what, "(the same numbers as Conv2D(F, 1), on channel counts you had not seen)")

@@ -49,8 +49,8 @@ c.GradingExecute.notebook_timeout = {notebook_timeout}
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\\s\\S]"
 '''
-# In fast mode a course notebook grades in well under a minute on a busy 2-core CPU (01: 85 s for two
-# submissions, 02: 33 s for one); the limits leave room for a slow machine and a first training of the default model.
+# Far above what a course notebook takes to grade in fast mode (benchmarks/RESULTS.md, "Fast-mode budgets of the
+# course"): room for a slow machine and a first training of the default model.
 CELL_TIMEOUT = 300
 NOTEBOOK_TIMEOUT = 1200
 

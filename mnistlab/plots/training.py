@@ -64,7 +64,7 @@ def plot_learning_rate(schedule, total_steps: int, steps_per_epoch: int | None =
 def plot_tuning_results(table: pd.DataFrame, save: str | None = None):
     """Validation accuracy of every trial in the order they ran, with the best so far."""
     if table.empty or "val_accuracy" not in table:
-        raise ValueError("plot_tuning_results needs the table of mnistlab.tuning.search with at least one trial")
+        raise ValueError("plot_tuning_results needs the table of mnistlab.tuning.results_table with at least one trial")
     trials = np.asarray(table.index)
     scores = table["val_accuracy"].to_numpy()
     fig, ax = plt.subplots(figsize=(7, 3.6))
