@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mnistlab.calibration import expected_calibration_error
 from mnistlab.data import NUM_CLASSES
 
 DIGITS = tuple(range(NUM_CLASSES))
@@ -295,12 +296,6 @@ def calibration_table(y_true, probabilities, bins: int = 10) -> pd.DataFrame:
             conf, acc = float(confidence[mask].mean()), float(correct[mask].mean())
             rows.append((edges[b], edges[b + 1], int(mask.sum()), conf, acc, conf - acc))
     return pd.DataFrame(rows, columns=["low", "high", "count", "confidence", "accuracy", "gap"])
-
-
-def expected_calibration_error(y_true, probabilities, bins: int = 10) -> float:
-    """ECE: the count-weighted mean of |confidence - accuracy| over the calibration bins."""
-    table = calibration_table(y_true, probabilities, bins=bins)
-    return float(np.sum(table["count"] * table["gap"].abs()) / table["count"].sum())
 
 
 @dataclass(frozen=True)
