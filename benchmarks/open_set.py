@@ -23,7 +23,6 @@ repository. ``--fast`` uses the fast-mode default model and split (the model mus
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from collections import Counter
@@ -31,16 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlab import calibration, config, data, inference, open_set, statistics, store
-
-
-def shared_folder(name: str) -> Path:
-    return config.repo_root().parent / "shared" / name
-
-
-def read_rows(folder: Path) -> list[dict]:
-    with open(folder / "labels.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
+from mnistlab import calibration, config, data, inference, open_set, picture_sets, statistics, store
 
 
 def prepare(predictor: inference.Predictor, folder: Path, rows: list[dict]) -> tuple[list[dict], np.ndarray]:
@@ -132,19 +122,14 @@ def print_by_kind(val, other_scores, others, accept: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--digits", type=Path, default=None, help="real digits (default: ../shared/real_digits)")
-    parser.add_argument("--non-digits", type=Path, default=None,
-                        help="real non-digits (default: ../shared/real_non_digits)")
+    picture_sets.add_real_set_options(parser)
     parser.add_argument("--fast", action="store_true", help="the fast-mode default model and split")
     parser.add_argument("--accept", type=float, default=open_set.ACCEPT_FRACTION,
                         help="share of MNIST validation digits each threshold accepts (default %(default)s)")
     args = parser.parse_args()
-    folders = {"digits": (args.digits or shared_folder("real_digits")).expanduser(),
-               "non-digits": (args.non_digits or shared_folder("real_non_digits")).expanduser()}
-    for what, folder in folders.items():
-        if not (folder / "labels.csv").is_file():
-            print(f"No real {what} at {folder} (no labels.csv): skipped. Pass --{what} DIR.")
-            return 0
+    folders = picture_sets.chosen_real_sets(args)
+    if folders is None:
+        return 0
 
     plan = config.budget(fast=args.fast)
     path = store.default_model_path(plan)
@@ -164,7 +149,7 @@ def main() -> int:
 
     real = {}
     for what, folder in folders.items():
-        results, prepared = prepare(predictor, folder, read_rows(folder))
+        results, prepared = prepare(predictor, folder, picture_sets.read_labels(folder))
         scored = np.array([r["scored"] for r in results])
         real[what] = (results, {name: spread(s, scored)
                                 for name, s in scores_of(model, prepared, temperature, gaussians).items()})

@@ -16,7 +16,6 @@ Without ``--model`` it uses the course's default model (``training.load_or_train
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import statistics
 import sys
@@ -26,18 +25,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from mnistlab import config, inference
 from mnistlab import images as pipeline
+from mnistlab import inference, picture_sets
 
 
 def default_folder() -> Path:
     """``$MNISTLAB_REAL_DIGITS``, else ``../shared/real_digits`` relative to the repository."""
-    return Path(os.environ.get("MNISTLAB_REAL_DIGITS") or config.repo_root().parent / "shared" / "real_digits")
-
-
-def read_rows(folder: Path) -> list[dict]:
-    with open(folder / "labels.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return Path(os.environ.get("MNISTLAB_REAL_DIGITS") or picture_sets.shared_folder("real_digits"))
 
 
 def run(predictor: inference.Predictor, folder: Path, rows: list[dict]) -> list[dict]:
@@ -127,7 +121,7 @@ def main() -> int:
         return 0
     model = inference.load_model(args.model) if args.model else inference.load_default_model()
     predictor = inference.Predictor(model)
-    rows = read_rows(folder)
+    rows = picture_sets.read_labels(folder)
     load_before = os.getloadavg()
     results = run(predictor, folder, rows)
     print(f"# Real pictures: {folder} ({len(results)} pictures)")

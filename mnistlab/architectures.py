@@ -21,7 +21,10 @@ class Recipe:
       format that allows ``label_smoothing``;
     * ``augment``: train on digits augmented by ``mnistlab.augmentation.DEFAULT``;
     * ``keep``: the weights a run returns -- ``"best"`` validation epoch, or the ``"last"`` epoch
-      (a cosine schedule ends with tiny steps, so its last epoch is the intended result).
+      (a cosine schedule ends with tiny steps, so its last epoch is the intended result);
+    * ``outliers``: outlier exposure -- generated non-digits (:mod:`mnistlab.outliers`) added to the
+      training digits, this many per digit, with the uniform distribution over the ten digits as their
+      target, so the network spreads its probability when nothing fits (needs one-hot labels).
     """
 
     optimizer: str = "adam"
@@ -31,6 +34,7 @@ class Recipe:
     label_smoothing: float = 0.0
     augment: bool = False
     keep: str = "best"
+    outliers: float = 0.0
 
     def __post_init__(self):
         if self.optimizer not in ("adam", "adamw"):
@@ -41,6 +45,9 @@ class Recipe:
             raise ValueError(f"Recipe.keep must be 'best' or 'last', got {self.keep!r}")
         if self.label_smoothing and self.labels != "one_hot":
             raise ValueError("label smoothing needs one-hot labels (Recipe.labels='one_hot')")
+        if self.outliers < 0 or (self.outliers and self.labels != "one_hot"):
+            raise ValueError("Recipe.outliers must be >= 0, and outlier exposure needs one-hot labels "
+                             "(its target is the uniform distribution)")
 
     @property
     def one_hot(self) -> bool:
@@ -51,10 +58,11 @@ class Recipe:
 # The tutorial architectures: plain Adam at its default rate on integer labels, as in the tutorials they come from.
 TUTORIAL = Recipe()
 # The default model: AdamW with a warm-up + cosine schedule, label smoothing 0.1 (targets 0.91 / 0.01 instead of
-# 1 / 0, which keeps the network from becoming over-confident), augmented digits, the last epoch kept.
+# 1 / 0, which keeps the network from becoming over-confident), augmented digits, the last epoch kept, and
+# outlier exposure: 0.3 generated non-digits per digit, so a letter or a drawing is not read as a digit.
 DEFAULT_RECIPE = Recipe(
     optimizer="adamw", learning_rate=3e-3, weight_decay=1e-4, labels="one_hot", label_smoothing=0.1,
-    augment=True, keep="last",
+    augment=True, keep="last", outliers=0.3,
 )
 
 
@@ -84,10 +92,10 @@ REGISTRY: dict[str, Architecture] = {
         Architecture("small_cnn", "build_small_cnn", "small_cnn", "Small CNN", 93_322),
         Architecture("dropout_cnn", "build_dropout_cnn", "dropout_cnn", "Dropout CNN", 225_034),
         # v4: augmentation moved out of the model into the input pipeline, with stroke-width changes; pooling
-        # before BN.
+        # before BN. v5: outlier exposure (generated non-digits).
         Architecture(
             "default", "build_default_model", "default_cnn", "Default model (CNN + BN + augmentation)", 93_994,
-            recipe=DEFAULT_RECIPE, version="v4", cut_layer="block3_relu",
+            recipe=DEFAULT_RECIPE, version="v5", cut_layer="block3_relu",
         ),
     )
 }

@@ -9,7 +9,7 @@ import sys
 
 # Each module in mnistlab.commands exposes register(subparsers) and run(args) -> int.
 # Listed by name so that `--help` does not import TensorFlow: modules import it inside run().
-COMMANDS = ("data", "train", "evaluate", "baselines", "predict", "export", "serve", "student", "nbgrader")
+COMMANDS = ("data", "train", "calibrate", "evaluate", "baselines", "predict", "export", "serve", "student", "nbgrader")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -112,6 +112,9 @@ class Budget:
     # twin, each trained once on the same digits (count, epochs) with the same seed.
     blocks_train_size: int = 20_000
     blocks_epochs: int = 5
+    # Outlier exposure (architectures.Recipe.outliers): at most this many distinct generated non-digits are made
+    # (about 7 ms each); a recipe asking for more repeats them, and augmentation varies every repeat.
+    outlier_pool: int = 6_000
 
     # Library comparisons, each run as config.Run (digits, epochs, batch, digits scored): notebook 02's CNN priors
     # (mnistlab.priors; scored on that many test digits), notebook 03's optimizer race
@@ -121,6 +124,10 @@ class Budget:
     optimizer_race_run: Run = Run(train_size=10_000, epochs=3)
     optimizer_race_rates: int = 4
     comparison_run: Run = Run(train_size=6_000, epochs=6)
+    # Notebook 07 §7 (open-set recognition): the small CNN trained WITHOUT outlier exposure to set beside the
+    # default model (training digits, epochs, batch size); both score val_size held-out generated non-digits
+    # (mnistlab.outliers, 10-20 ms each to make) against the test digits of eval_size.
+    open_set_run: Run = Run(train_size=20_000, epochs=3, batch_size=64, val_size=1_000)
 
 FULL = Budget(
     name="full",
@@ -145,6 +152,7 @@ FULL = Budget(
 
 FAST = Budget(
     name="fast",
+    outlier_pool=1_500,
     train_size=30_000,  # default model: about 99 % in well under a minute (benchmarks/RESULTS.md)
     epochs=3,
     batch_size=128,
@@ -181,6 +189,8 @@ FAST = Budget(
     optimizer_race_run=Run(train_size=1_000, epochs=1, batch_size=32, val_size=1_000),
     optimizer_race_rates=2,
     comparison_run=Run(train_size=1_500, epochs=4, val_size=1_000),
+    # a few seconds: the no-outlier-exposure CNN on 4,000 digits and 150 held-out non-digits
+    open_set_run=Run(train_size=4_000, epochs=3, batch_size=32, val_size=150),
 )
 
 

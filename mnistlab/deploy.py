@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab import config, data, inference
+from mnistlab import config, data, decision, inference
+from mnistlab.decision import DecisionRule
 from mnistlab.errors import MnistlabError
 
 TFLITE_SUFFIX = ".tflite"
-# How many training digits calibrate the int8 ranges. The activation ranges settle after a few
-# hundred class-balanced digits; more only makes the conversion slower.
-REPRESENTATIVE_SIZE = 300
+# How many training digits calibrate the int8 ranges. 1,000 rather than 300 halved the inputs on which the int8
+# model's ok / unsure / not-a-digit decision differs from the float model's (benchmarks/RESULTS.md, "Decision").
+REPRESENTATIVE_SIZE = 1000
 INPUT_SHAPE = data.INPUT_SHAPE
 
 
@@ -151,8 +152,13 @@ def convert(model, int8: bool = False, representative: np.ndarray | None = None)
 
 
 def export_tflite(model, path: str | os.PathLike, int8: bool = False,
-                  representative: np.ndarray | None = None) -> Path:
-    """Convert ``model`` (see :func:`convert`) and write it to ``path`` (must end in ``.tflite``)."""
+                  representative: np.ndarray | None = None, rule: DecisionRule | None = None) -> Path:
+    """Convert ``model`` (see :func:`convert`) and write it to ``path`` (must end in ``.tflite``).
+
+    ``rule``: the source model's calibrated decision rule (:func:`mnistlab.decision.load_rule`), stored next
+    to the new file with ITS checksum, so the export decides exactly like the source. Without one (or with an
+    uncalibrated one) any old decision file at ``path`` is removed: it described the file being replaced.
+    """
     path = Path(path).expanduser()
     if path.suffix != TFLITE_SUFFIX:
         raise ExportError(f"{path}: a TFLite model file must end in {TFLITE_SUFFIX}")
@@ -161,6 +167,10 @@ def export_tflite(model, path: str | os.PathLike, int8: bool = False,
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # per process: two writers never share it
     partial.write_bytes(flatbuffer)
     partial.replace(path)  # never leave a half-written file under the real name
+    if rule is not None and rule.calibrated:
+        decision.save_rule(rule, path)
+    else:
+        decision.rule_path(path).unlink(missing_ok=True)
     return path
 
 
@@ -195,13 +205,16 @@ class LiteRTPredictor(inference.Predictor):
     ``predict_folder``, ``read_number``): only :meth:`probabilities` differs. Quantised inputs and
     outputs are converted with the scale and zero point stored in the file. One interpreter
     is not thread-safe, so calls are serialised by a lock (each call takes well under a millisecond).
+
+    ``rule``: the decision rule (default :meth:`DecisionRule.uncalibrated`); :func:`load_predictor` passes
+    the one stored next to the file.
     """
 
-    def __init__(self, source: str | os.PathLike | bytes, min_confidence: float = inference.MIN_CONFIDENCE,
+    def __init__(self, source: str | os.PathLike | bytes, rule: DecisionRule | None = None,
                  threads: int | None = 1):
         # Predictor.__init__ traces a Keras model with TensorFlow; a LiteRT predictor has neither.
         self.model = None
-        self.min_confidence = min_confidence
+        self.rule = rule if rule is not None else DecisionRule.uncalibrated()
         self._interpreter, self.name = _interpreter(source, threads)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
@@ -230,7 +243,7 @@ class LiteRTPredictor(inference.Predictor):
         return ((raw.astype(np.float32) - zero_point) * scale).astype(np.float32)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """Softmax rows (N, 10) for prepared images (N, 28, 28, 1) or (28, 28, 1)."""
+        """Raw softmax rows (N, 10), before calibration, for prepared images (N, 28, 28, 1) or (28, 28, 1)."""
         batch = inference.as_batch(batch)
         with self._lock:
             if len(batch) != self._batch:  # the file has a dynamic batch axis: resize once per size
@@ -259,23 +272,33 @@ def load_predictor(path: str | os.PathLike | None = None) -> inference.Predictor
     train`` does): a missing file raises :class:`mnistlab.store.ModelFileError` (or, for
     ``.tflite``, :class:`ExportError`) whose message names the command that makes it.
     A ``.tflite`` file is run without importing TensorFlow at all (faster start, far less memory).
+    The predictor decides by the rule stored next to that exact file (:func:`mnistlab.decision.load_rule`;
+    uncalibrated when there is none, :class:`mnistlab.decision.DecisionFileError` when it is stale).
     """
     path = model_file(path)
     if path.suffix == TFLITE_SUFFIX:
-        return LiteRTPredictor(path)
+        predictor = LiteRTPredictor(path)  # a missing or broken file is reported before its rule
+        predictor.rule = decision.load_rule(path)
+        return predictor
     from mnistlab import store
 
-    return inference.Predictor(store.load_model(path))
+    model = store.load_model(path)
+    return inference.Predictor(model, rule=decision.load_rule(path))
 
 
 # --------------------------------------------------------------------------- measuring
 
 
-def predict_labels(predictor: inference.Predictor, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
-    """The top digit for each prepared image (N, 28, 28, 1), computed in batches."""
+def predict_probabilities(predictor: inference.Predictor, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
+    """The raw softmax rows (N, 10) for prepared images (N, 28, 28, 1), computed in batches."""
     images = np.asarray(images, dtype=np.float32)
     rows = [predictor.probabilities(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
-    return np.concatenate(rows).argmax(axis=1) if rows else np.zeros(0, dtype=int)
+    return np.concatenate(rows) if rows else np.zeros((0, data.NUM_CLASSES), dtype=np.float32)
+
+
+def predict_labels(predictor: inference.Predictor, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
+    """The top digit for each prepared image (N, 28, 28, 1), computed in batches."""
+    return predict_probabilities(predictor, images, batch_size).argmax(axis=1)
 
 
 def time_calls(function: Callable[[Any], Any], inputs: Iterable[Any], warmup: int = 3) -> np.ndarray:

@@ -41,6 +41,9 @@ def _labels(values, name: str = "y_true") -> np.ndarray:
     return array.astype(int)
 
 
+INT8_SUM_TOLERANCE = 0.05
+
+
 def _probabilities(values, name: str = "probabilities") -> np.ndarray:
     """An (N, 10) array of rows that sum to 1, or a ValueError naming ``name``."""
     array = np.asarray(values, dtype="float64")
@@ -51,7 +54,8 @@ def _probabilities(values, name: str = "probabilities") -> np.ndarray:
         )
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty: pass at least one row.")
-    if array.min() < -1e-6 or not np.allclose(array.sum(axis=1), 1.0, atol=1e-3):
+    # An int8 model's softmax comes in steps of 1/256, so its rows sum to 1 only within about 10 steps.
+    if array.min() < -1e-6 or not np.allclose(array.sum(axis=1), 1.0, atol=INT8_SUM_TOLERANCE):
         raise ValueError(
             f"{name} rows must be probabilities (non-negative, summing to 1); "
             f"apply a softmax first if these are logits."

@@ -10,16 +10,18 @@ from typing import Literal, TypeAlias
 
 import numpy as np
 
-from mnistlab import images
+from mnistlab import decision, images
 from mnistlab.data import IMAGE_SHAPE, INPUT_SHAPE
+from mnistlab.decision import DecisionRule
 from mnistlab.images import ImageSource
 
-# ok: a digit read with confidence; unsure: below MIN_CONFIDENCE (the top-3 are still given);
-# not-a-digit: nothing digit-like (blank, or marks unlike handwriting); error: the file could not be read.
+# ok: a digit read with confidence; unsure: refused by the decision rule, but one or two digits fit (the
+# top-3 are still given); not-a-digit: nothing digit-like (blank, marks unlike handwriting, or no digit fits
+# by the rule: a letter, a symbol, a drawing); error: the file could not be read. See mnistlab.decision.
 Status: TypeAlias = Literal["ok", "unsure", "not-a-digit", "error"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
-MIN_CONFIDENCE = 0.6  # below this the top digit is reported as "not sure"
+MIN_CONFIDENCE = decision.MIN_CONFIDENCE  # the uncalibrated rule's threshold (a model without a decision file)
 # Ink coverage of a prepared 28x28 image (fraction of pixels above 0.5). MNIST test digits:
 # 1st-99th percentile 0.046-0.24; far outside that range the picture is not digit-like.
 INK_RANGE = (0.02, 0.45)
@@ -31,11 +33,12 @@ class Prediction:
 
     name: str
     digit: int | None  # None: not a digit, or not sure enough
-    confidence: float  # probability of the top digit (0 when nothing could be read)
-    top3: list[tuple[int, float]] = field(default_factory=list)
+    confidence: float  # CALIBRATED probability of the top digit (0 when nothing could be read)
+    top3: list[tuple[int, float]] = field(default_factory=list)  # calibrated probabilities
     status: Status = "ok"
-    message: str = ""
+    message: str = ""  # why it is not "ok", in plain words
     image: np.ndarray | None = None  # the prepared (28, 28, 1) input, when there was one
+    open_set_score: float = 0.0  # the decision rule's score (higher = more digit-like); 0 when nothing was read
 
     @property
     def is_digit(self) -> bool:
@@ -47,8 +50,8 @@ class Prediction:
         if self.status == "ok":
             return f"{self.name}: {self.digit} ({self.confidence:.1%})  top-3 {top}"
         if self.status == "unsure":
-            return f"{self.name}: not sure ({self.message})  top-3 {top}"
-        return f"{self.name}: {self.status}: {self.message}"
+            return f"{self.name}: not sure: {self.message}  top-3 {top}"
+        return f"{self.name}: {self.status.replace('-', ' ')}: {self.message}"
 
 
 @dataclass
@@ -56,17 +59,37 @@ class NumberReading:
     """Several digits read left to right."""
 
     name: str
-    digits: list[Prediction]
+    digits: list[Prediction]  # every piece found, left to right, including those that are not digits
+
+    @property
+    def kept(self) -> list[Prediction]:
+        """The pieces that belong to the number: all but those judged "not-a-digit"."""
+        return [p for p in self.digits if p.status != "not-a-digit"]
+
+    @property
+    def skipped(self) -> list[Prediction]:
+        """The pieces judged "not-a-digit" (a dash, a letter, a doodle): left out of :attr:`text`."""
+        return [p for p in self.digits if p.status == "not-a-digit"]
 
     @property
     def text(self) -> str:
-        """The number as a string; ``?`` where a digit could not be read with confidence."""
-        return "".join(str(p.digit) if p.digit is not None else "?" for p in self.digits)
+        """The number as a string; ``?`` where a digit could not be read with confidence; skipped pieces left out."""
+        return "".join(str(p.digit) if p.digit is not None else "?" for p in self.kept)
 
     @property
     def confidence(self) -> float:
-        """Probability that every digit is right (product of the per-digit confidences)."""
-        return float(np.prod([p.confidence for p in self.digits])) if self.digits else 0.0
+        """Probability that every digit kept is right (product of their calibrated confidences); 0 without any."""
+        kept = self.kept
+        return float(np.prod([p.confidence for p in kept])) if kept else 0.0
+
+    def skipped_note(self) -> str:
+        """``skipped 1 piece that is not a digit: piece 3 (why)``, or "" when nothing was skipped."""
+        skipped = [(i, p) for i, p in enumerate(self.digits, start=1) if p.status == "not-a-digit"]
+        if not skipped:
+            return ""
+        pieces = "; ".join(f"piece {i} ({p.message})" for i, p in skipped)
+        return (f"skipped {len(skipped)} piece{'s' if len(skipped) > 1 else ''} that "
+                f"{'are' if len(skipped) > 1 else 'is'} not a digit: {pieces}")
 
 
 def load_default_model():
@@ -95,40 +118,58 @@ def as_batch(batch) -> np.ndarray:
     return batch
 
 
+def default_rule() -> DecisionRule:
+    """The decision rule stored with the course's default model of the current mode (uncalibrated if none)."""
+    from mnistlab import store
+
+    return decision.load_rule(store.default_model_path())
+
+
 class Predictor:
     """Wraps a Keras model for interactive use: one compiled graph call per image, no ``predict``.
 
     ``model.predict`` builds a data pipeline on every call (~150 ms for one image); calling a
     ``tf.function`` of the model costs about a millisecond for the course's CNNs.
+
+    ``rule`` (:class:`mnistlab.decision.DecisionRule`) turns probabilities into "ok", "unsure" or
+    "not-a-digit". Without one: the rule stored with the default model when ``model`` is None too,
+    else :meth:`DecisionRule.uncalibrated` (for a file, :func:`mnistlab.deploy.load_predictor` finds its rule).
     """
 
-    def __init__(self, model=None, min_confidence: float = MIN_CONFIDENCE):
+    def __init__(self, model=None, rule: DecisionRule | None = None):
         import tensorflow as tf
 
-        self.model = model if model is not None else load_default_model()
-        self.min_confidence = min_confidence
+        if model is None:
+            model = load_default_model()
+            rule = rule if rule is not None else default_rule()
+        self.model = model
+        self.rule = rule if rule is not None else DecisionRule.uncalibrated()
         spec = tf.TensorSpec(shape=(None, *INPUT_SHAPE), dtype=tf.float32)
         self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
         self._call(tf.zeros((1, *INPUT_SHAPE)))  # trace once now, not on the first real image
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """Softmax rows (N, 10) for prepared images (N, 28, 28, 1) or (28, 28, 1)."""
+        """RAW softmax rows (N, 10), before calibration, for prepared images (N, 28, 28, 1) or (28, 28, 1)."""
         return np.asarray(self._call(as_batch(batch)))
 
+    def calibrated_probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Calibrated rows (N, 10): :meth:`probabilities` through the rule's temperature, as predictions show them."""
+        return decision.calibrated_probabilities(self.probabilities(batch), self.rule)
+
     def judge(self, prepared: np.ndarray, probabilities: np.ndarray, name: str) -> Prediction:
-        """Turn one probability row into a :class:`Prediction`, flagging what is not a digit."""
-        order = np.argsort(probabilities)[::-1][:3]
-        top3 = [(int(d), float(probabilities[d])) for d in order]
-        digit, confidence = top3[0]
+        """Turn one raw probability row into a :class:`Prediction` by :attr:`rule` (:func:`mnistlab.decision.decide`).
+
+        The ink check comes first: marks covering far less or far more of the box than a handwritten
+        digit are "not-a-digit" whatever the model says. Confidence and top-3 are calibrated.
+        """
+        verdict = decision.decide(probabilities, self.rule)
         coverage = float((np.asarray(prepared) > 0.5).mean())
         if not INK_RANGE[0] <= coverage <= INK_RANGE[1]:
-            return Prediction(name, None, confidence, top3, "not-a-digit",
+            return Prediction(name, None, verdict.confidence, verdict.top3, "not-a-digit",
                               f"the marks found cover {coverage:.0%} of the digit box, unlike a "
-                              f"handwritten digit", prepared)
-        if confidence < self.min_confidence:
-            return Prediction(name, None, confidence, top3, "unsure",
-                              f"best guess {digit} at only {confidence:.0%}", prepared)
-        return Prediction(name, digit, confidence, top3, "ok", "", prepared)
+                              f"handwritten digit", prepared, verdict.score)
+        return Prediction(name, verdict.digit, verdict.confidence, verdict.top3, verdict.status, verdict.message,
+                          prepared, verdict.score)
 
     def predict_prepared(self, prepared: np.ndarray, name: str = "image") -> Prediction:
         """Prediction for an image already shaped (28, 28, 1) by :func:`mnistlab.images.prepare_image`."""
@@ -183,7 +224,8 @@ class Predictor:
         return self.predict_many(files)
 
     def read_number(self, source: ImageSource, name: str | None = None) -> NumberReading:
-        """Read several digits written in a row, left to right."""
+        """Read several digits written in a row, left to right; pieces that are not digits are skipped from
+        :attr:`NumberReading.text` and listed in :attr:`NumberReading.skipped`."""
         label = images.describe_source(source, name)
         pieces = images.split_digits(source, name=label)
         rows = self.probabilities(np.stack(pieces))
@@ -192,6 +234,20 @@ class Predictor:
             for i, (piece, row) in enumerate(zip(pieces, rows, strict=True))
         ]
         return NumberReading(label, digits)
+
+
+def fit_decision_rule(predictor: Predictor, digits: np.ndarray, labels: np.ndarray,
+                      accepted_fraction: float = decision.ACCEPTED_FRACTION, batch_size: int = 1000,
+                      fitted_on: str | None = None) -> DecisionRule:
+    """The calibrated rule for ``predictor``'s model (Keras or LiteRT) from validation digits it never trained on.
+
+    Its raw :meth:`Predictor.probabilities` on ``digits`` (N, 28, 28, 1), in batches, go to
+    :func:`mnistlab.decision.fit_rule` with their ``labels``.
+    """
+    digits = np.asarray(digits, dtype=np.float32)
+    rows = [predictor.probabilities(digits[i:i + batch_size]) for i in range(0, len(digits), batch_size)]
+    probabilities = np.concatenate(rows) if rows else np.zeros((0, 10), np.float32)
+    return decision.fit_rule(probabilities, labels, accepted_fraction, fitted_on=fitted_on)
 
 
 def _no_digit(label: str, error: images.NoDigitError) -> Prediction:

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from mnistlab import architectures, augmentation, config, data, evaluation, models, store
+from mnistlab import architectures, augmentation, config, data, decision, evaluation, models, store
 from mnistlab.architectures import Recipe
 
 # The recipes' numbers, for notebooks that quote them (the recipes themselves are in mnistlab.architectures).
@@ -80,8 +80,33 @@ def compile_model(
     * the tutorial recipe (``architectures.TUTORIAL``, the default): Adam at 1e-3 and sparse
       categorical cross-entropy on integer labels, as in the tutorials the small models come from.
     """
-    model.compile(optimizer=make_optimizer(recipe, total_steps), loss=make_loss(recipe), metrics=["accuracy"])
+    metrics = [DigitAccuracy()] if recipe.outliers else ["accuracy"]
+    model.compile(optimizer=make_optimizer(recipe, total_steps), loss=make_loss(recipe), metrics=metrics)
     return model
+
+
+class DigitAccuracy(keras.metrics.Metric):
+    """Accuracy on the digits of a batch only, logged as ``accuracy``: outlier exposure's non-digits (uniform
+    target rows) have no right answer, so counting them would make the training curve meaningless."""
+
+    def __init__(self, name: str = "accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.right = self.add_variable(shape=(), initializer="zeros", name="right")
+        self.digits = self.add_variable(shape=(), initializer="zeros", name="digits")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        ops = keras.ops
+        is_digit = ops.cast(ops.max(y_true, axis=-1) > 0.5, "float32")  # a one-hot row, not a uniform one
+        right = ops.cast(ops.argmax(y_true, axis=-1) == ops.argmax(y_pred, axis=-1), "float32") * is_digit
+        self.right.assign_add(ops.sum(right))
+        self.digits.assign_add(ops.sum(is_digit))
+
+    def result(self):
+        return keras.ops.divide_no_nan(self.right, self.digits)
+
+    def reset_state(self):
+        self.right.assign(0.0)
+        self.digits.assign(0.0)
 
 
 def prepare_labels(labels: np.ndarray, recipe: Recipe = architectures.TUTORIAL) -> np.ndarray:
@@ -184,6 +209,7 @@ def make_callbacks(
         keras.callbacks.ModelCheckpoint(
             str(checkpoint_path),
             monitor="val_accuracy",
+            mode="max",  # Keras cannot tell the direction of a custom metric (DigitAccuracy) by itself
             save_best_only=True,
             save_weights_only=True,
             initial_value_threshold=best_so_far,
@@ -237,6 +263,7 @@ class TrainingResult:
     checkpoint_path: Path | None  # None: the run used a scratch checkpoint, already removed
     test_accuracy: float | None = None
     test_loss: float | None = None
+    rule: decision.DecisionRule | None = None  # fitted on the validation digits and saved with the model (train)
 
     @property
     def epochs(self) -> int:
@@ -259,6 +286,26 @@ def augmentation_for(recipe: Recipe, augment: augmentation.Settings | None | str
     if augment is not None and not isinstance(augment, augmentation.Settings):
         raise ValueError(f"augment must be 'recipe', None or augmentation.Settings, got {augment!r}")
     return augment
+
+
+def training_examples(
+    split: data.Split, recipe: Recipe, seed: int = config.SEED, pool: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The images and targets ``fit`` trains on: the training digits with ``recipe``'s labels, plus, for outlier
+    exposure (``recipe.outliers``), generated non-digits (:func:`mnistlab.outliers.generate`) whose target is
+    the uniform distribution over the ten digits. At most ``pool`` (default: the budget's ``outlier_pool``)
+    distinct non-digits are generated and repeated as needed. The validation and test splits stay digits only."""
+    labels = prepare_labels(split.y_train, recipe)
+    count = round(recipe.outliers * len(split.x_train))
+    if count == 0:
+        return split.x_train, labels
+    from mnistlab import outliers  # imports the image pipeline: only when a recipe asks for it
+
+    pool = config.budget().outlier_pool if pool is None else pool
+    distinct = outliers.generate(min(count, max(pool, 1)), seed, digits=split.x_train)
+    others = np.resize(distinct, (count, *distinct.shape[1:]))  # repeats the distinct ones in order
+    uniform = np.full((count, data.NUM_CLASSES), 1 / data.NUM_CLASSES, dtype=labels.dtype)
+    return np.concatenate([split.x_train, others]), np.concatenate([labels, uniform])
 
 
 def fit(
@@ -290,7 +337,8 @@ def fit(
         raise ValueError(f"epochs and batch_size must be at least 1, got epochs={epochs}, batch_size={batch_size}")
     scratch = checkpoint_path is None  # a checkpoint of its own, removed once the kept weights are in the model
     checkpoint_path = scratch_checkpoint_path(model) if scratch else Path(checkpoint_path)
-    steps = augmentation.steps_per_epoch(len(split.x_train), batch_size)
+    x_train, y_train = training_examples(split, recipe, seed)
+    steps = augmentation.steps_per_epoch(len(x_train), batch_size)
     compile_model(model, total_steps=max(steps * epochs, 2), recipe=recipe)
     resumed = backed_up_epochs(backup_dir)
     log = EpochLog(backup_history_path(backup_dir) if backup_dir is not None else None, resumed)
@@ -299,8 +347,8 @@ def fit(
         best_so_far = max(row.get("val_accuracy", float("-inf")) for row in log.rows)
     callbacks = make_callbacks(checkpoint_path, backup_dir, best_so_far=best_so_far) + [log]
     batches = augmentation.training_batches(
-        split.x_train,
-        prepare_labels(split.y_train, recipe),
+        x_train,
+        y_train,
         batch_size,
         seed,
         augmentation_for(recipe, augment),
@@ -376,7 +424,8 @@ def train(
 
     With ``save_to``, the deployable model is saved as soon as training ends, before the
     test evaluation, so nothing that happens afterwards can lose the trained model; its
-    per-epoch history goes next to it (see :func:`mnistlab.store.history_path`).
+    per-epoch history goes next to it (see :func:`mnistlab.store.history_path`), and so does its
+    decision rule, calibrated on the validation digits (:func:`mnistlab.decision.fit_rule`, ``result.rule``).
 
     Everything not given comes from the budget ``plan`` (default: ``config.budget()``, the
     one place where fast mode changes how much is trained). A ready ``split`` (see
@@ -400,6 +449,10 @@ def train(
         store.save_deployable(result.model, save_to)
         # Here rather than in each caller, so a model saved by any route keeps the history notebook 04 plots.
         result.history.to_csv(store.history_path(save_to))
+        if len(split.y_val):  # fitted on digits the model never trained on, after the model is safe on disk
+            probabilities = result.model.predict(split.x_val, batch_size=VALIDATION_BATCH_SIZE, verbose=0)
+            result.rule = decision.fit_rule(probabilities, split.y_val)
+            decision.save_rule(result.rule, save_to)
     result.test_accuracy, result.test_loss = accuracy_and_loss(result.model, split.x_test, split.y_test)
     return result
 

@@ -1,4 +1,4 @@
-"""``python -m mnistlab predict``: one line per file, errors per file, exit code 1 if any failed."""
+"""``python -m mnistlab predict``: one line per file, errors per file (exit code 1); "not a digit" is an answer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnistlab import cli
+from mnistlab import cli, decision
 
 keras = pytest.importorskip("keras")
 
@@ -36,9 +36,42 @@ def good_image(tmp_path):
 
 def test_one_good_file(model_path, good_image, capsys):
     code = cli.main(["predict", str(good_image), "--model", str(model_path)])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
     assert code == 0
-    assert f"{good_image}: 3 (80.0%)  top-3 3 80.0%" in out
+    assert f"{good_image}: 3 (80.0%)  top-3 3 80.0%" in captured.out
+    assert captured.err == (f"note: {model_path} has no calibration file; answers use the uncalibrated 60% rule. "
+                            f"Run `python -m mnistlab calibrate {model_path}`.\n")
+
+
+def test_not_a_digit_by_the_models_rule_is_an_answer(model_path, good_image, tmp_path, capsys):
+    strict = tmp_path / "strict.keras"
+    strict.write_bytes(model_path.read_bytes())
+    # calibrated, and 80 % for the 3 is not enough: nothing else fits either, so the answer is "not a digit"
+    decision.save_rule(decision.DecisionRule(temperature=1.0, threshold=0.9, calibrated=True), strict)
+    code = cli.main(["predict", str(good_image), "--model", str(strict)])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == ""  # an answer, not a failure; and no calibration note
+    assert captured.out.startswith(f"{good_image}: not a digit: this looks like a letter, a symbol or a drawing")
+    assert "best guess 3 at 80%" in captured.out
+
+
+def test_number_mode_lists_the_pieces_it_skipped(tmp_path, monkeypatch, capsys):
+    from deploy_models import rows_predictor
+
+    from mnistlab import deploy
+
+    strip = Image.new("L", (680, 200), 245)
+    draw = ImageDraw.Draw(strip)
+    for left in (30, 250, 470):
+        draw.line([(left + 40, 40), (left + 130, 40), (left + 80, 170)], fill=20, width=16)
+    path = tmp_path / "three_marks.png"
+    strip.save(path)
+    one, spread = np.eye(10)[1] * 0.98 + 0.002, np.full(10, 0.1)
+    rule = decision.DecisionRule(temperature=1.0, threshold=0.9, calibrated=True)
+    monkeypatch.setattr(deploy, "load_predictor", lambda model: rows_predictor([one, spread, one], rule))
+    assert cli.main(["predict", "--number", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"{path}: 11  digits 1 (98.2%); 1 (98.2%)  (skipped 1 piece that is not a digit: piece 2 (this looks like")
 
 
 def test_bad_files_are_reported_and_the_rest_go_on(model_path, good_image, tmp_path, capsys):
@@ -46,7 +79,7 @@ def test_bad_files_are_reported_and_the_rest_go_on(model_path, good_image, tmp_p
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
-    blank = tmp_path / "blank.png"
+    blank = tmp_path / "blank.png"  # nothing at all to read: still an error, unlike an answer "not a digit"
     Image.new("L", (300, 300), 250).save(blank)
     missing = tmp_path / "missing.png"
     code = cli.main(["predict", str(corrupt), str(good_image), str(empty), str(blank), str(missing),

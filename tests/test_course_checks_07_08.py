@@ -20,7 +20,6 @@ from mnistlab.exercises.deployment_checks import (
 )
 from mnistlab.exercises.pipeline_checks import (
     check_centre_of_mass,
-    check_confidence_cut,
     check_fit_box,
     check_otsu,
     check_white_on_black,
@@ -152,18 +151,6 @@ def test_07_ex4_fit_box(test_pictures, capsys, seed):
     assert not check_fit_box(lambda p: np.asarray(p)[:28, :28], digits=test_pictures, seed=seed)  # no resize
     assert "❌" in outcome(capsys)
     assert not check_fit_box(..., digits=test_pictures) and "not done yet" in outcome(capsys)
-
-
-def test_07_ex5_confidence_cut(capsys):
-    confidences = np.array([0.99, 0.95, 0.62, 0.71, 0.88, 0.55])
-    right = np.array([True, True, False, True, False, True])
-    assert check_confidence_cut(float(confidences[~right].max()), confidences, right)
-    assert check_confidence_cut(np.where(right, 0.0, confidences).max(), confidences, right)  # a NumPy float
-    assert outcome(capsys).count("✅") == 2
-    assert not check_confidence_cut(confidences[~right].min(), confidences, right)  # the least confident one
-    assert "too low" in outcome(capsys)
-    assert not check_confidence_cut(confidences[right].max(), confidences, right)
-    assert "higher than the most confident wrong answer" in outcome(capsys)
 
 
 # --------------------------------------------------------------------------- notebook 08

@@ -7,7 +7,7 @@ import pytest
 from deploy_models import tiny_cnn
 from PIL import Image, ImageDraw
 
-from mnistlab import deploy, inference, store
+from mnistlab import decision, deploy, inference, store
 
 keras = pytest.importorskip("keras")
 
@@ -208,3 +208,38 @@ def test_int8_export_check_looks_at_the_calibration_digits(int8_file, model, mni
     assert "pixels go up to 255" in capsys.readouterr().out
     assert not verdict(int8_file, ...)
     assert "not done yet" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def loose_rule(model, tiny_split):
+    """A rule fitted on the tiny model's validation digits, accepting only 80 % of them (so it refuses some)."""
+    return inference.fit_decision_rule(inference.Predictor(model), tiny_split.x_val, tiny_split.y_val,
+                                       accepted_fraction=0.8)
+
+
+def statuses(predictor, images) -> list[str]:
+    return [predictor.judge(image, row, "x").status for image, row in zip(images, predictor.probabilities(images),
+                                                                          strict=True)]
+
+
+def test_one_rule_gives_the_same_decisions_in_keras_and_litert(model, float_file, int8_file, loose_rule, tiny_split):
+    images = tiny_split.x_test
+    expected = statuses(inference.Predictor(model, rule=loose_rule), images)
+    assert "ok" in expected and set(expected) - {"ok"}  # the rule refuses some: the comparison means something
+    assert statuses(deploy.LiteRTPredictor(float_file, rule=loose_rule), images) == expected
+    int8 = statuses(deploy.LiteRTPredictor(int8_file, rule=loose_rule), images)
+    assert np.mean(np.array(int8) == np.array(expected)) >= 0.9
+    assert deploy.LiteRTPredictor(float_file).rule == decision.DecisionRule.uncalibrated()
+
+
+def test_export_stores_the_same_rule_for_the_tflite_file(model, loose_rule, tmp_path):
+    path = deploy.export_tflite(model, tmp_path / "tiny.tflite", rule=loose_rule)
+    sidecar = decision.rule_path(path)
+    assert sidecar.name == "tiny.tflite.decision.json" and decision.load_rule(path) == loose_rule
+    assert deploy.load_predictor(path).rule == loose_rule  # the loader reads the rule of that exact file
+    deploy.export_tflite(model, path)  # replaced without a rule: the old file's rule goes with it
+    assert not sidecar.exists() and deploy.load_predictor(path).rule == decision.DecisionRule.uncalibrated()
+    keras_file = store.save_deployable(model, tmp_path / "tiny.keras")
+    assert deploy.load_predictor(keras_file).rule == decision.DecisionRule.uncalibrated()
+    decision.save_rule(loose_rule, keras_file)
+    assert deploy.load_predictor(keras_file).rule == loose_rule

@@ -286,3 +286,13 @@ def test_evaluate_and_report_work_with_a_keras_model(one_pixel_model):
 def test_evaluate_refuses_label_only_models():
     with pytest.raises(ValueError, match="labels, not probabilities"):
         evaluation.evaluate(LabelsOnly(), Y_PRED.reshape(-1, 1), Y_TRUE)
+
+
+def test_int8_softmax_rows_in_steps_of_1_256_are_probabilities():
+    exact = np.full((2, 10), 0.01)
+    exact[:, 3] = 0.91
+    quantised = np.round(exact * 256) / 256  # an int8 model's output: rows sum to 0.996, not 1
+    assert not np.allclose(quantised.sum(axis=1), 1.0, atol=1e-3)
+    assert evaluation.log_loss(np.array([3, 3]), quantised) == pytest.approx(-np.log(quantised[0, 3]))
+    with pytest.raises(ValueError, match="apply a softmax"):
+        evaluation.log_loss(np.array([3, 3]), exact * 3)

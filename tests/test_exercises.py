@@ -177,3 +177,16 @@ def test_learner_array_reads_the_result_as_floats_or_says_what_it_got(capsys):
     assert checks.learner_array(lambda a: None, (1,), "Ex", on="case 1") is checks.NO_RESULT
     out = capsys.readouterr().out
     assert "expected an array, got a dict" in out and "on case 1 your function returned None" in out
+
+
+def test_learner_number_reads_one_number_or_says_what_it_got(capsys):
+    assert checks.learner_number(lambda a: np.float32(a) / 2, (3,), "Ex") == pytest.approx(1.5)
+    assert checks.learner_number(lambda a: np.array([a]), (2,), "Ex") == 2.0  # one number in an array is fine
+
+    def choose(scores):
+        return [scores, scores]
+
+    assert checks.learner_number(choose, (1,), "Ex", on="scores you had not seen") is checks.NO_RESULT
+    out = capsys.readouterr().out
+    assert "❌" in out and "on scores you had not seen choose returned a list; return one number" in out
+    assert checks.learner_number(lambda a: 1 / 0, (1,), "Ex") is checks.NO_RESULT

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnistlab import images, inference
+from mnistlab import decision, images, inference, store
 
 keras = pytest.importorskip("keras")  # the course always has Keras; this only keeps the import local
 
@@ -121,6 +121,67 @@ def test_read_number_gives_one_prediction_per_digit(confident):
     assert reading.text == "77"  # the fixed model always answers 7
     assert reading.confidence == pytest.approx((0.9 / 0.99) ** 2, abs=1e-3)
     assert reading.digits[1].name == "70.png digit 2"
+
+
+def test_a_rule_calibrates_what_predictions_show_but_not_the_raw_probabilities():
+    sharp = decision.DecisionRule(temperature=0.5, threshold=0.99, calibrated=True)
+    predictor = inference.Predictor(fixed_model(CONFIDENT_SEVEN), rule=sharp)
+    prepared = images.prepare_image(digit_image())
+    raw = predictor.probabilities(prepared)[0]
+    assert raw[7] == pytest.approx(0.9 / 0.99, abs=1e-4)  # the model's own softmax, untouched
+    calibrated = predictor.calibrated_probabilities(prepared)[0]
+    assert calibrated[7] == pytest.approx(0.9**2 / (0.9**2 + 9 * 0.01**2), abs=1e-4)  # softmax(log p / 0.5)
+    result = predictor.predict_prepared(prepared, "seven")
+    assert result.status == "ok" and result.confidence == pytest.approx(calibrated[7], abs=1e-6)
+    assert result.open_set_score == pytest.approx(calibrated[7], abs=1e-6) and result.top3[0][1] == result.confidence
+    assert inference.Predictor(fixed_model(CONFIDENT_SEVEN)).rule == decision.DecisionRule.uncalibrated()
+
+
+def test_no_digit_fits_is_not_a_digit_with_the_reason():
+    spread = [0.14, 0.13, 0.12, 0.11, 0.1, 0.1, 0.09, 0.08, 0.07, 0.06]
+    rule = decision.DecisionRule(temperature=1.0, threshold=0.7, calibrated=True)
+    result = inference.Predictor(fixed_model(spread), rule=rule).predict(digit_image(), name="star.png")
+    assert result.status == "not-a-digit" and result.digit is None and result.top3[0][0] == 0
+    assert "a letter, a symbol or a drawing, not a digit" in result.message
+    assert result.summary().startswith("star.png: not a digit: this looks like")
+
+
+def test_without_a_model_the_default_models_rule_is_used(course_home, monkeypatch):
+    path = store.default_model_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"the default model file")
+    rule = decision.DecisionRule(temperature=0.45, threshold=0.8, calibrated=True, fitted_on="test")
+    decision.save_rule(rule, path)
+    monkeypatch.setattr(inference, "load_default_model", lambda: fixed_model(CONFIDENT_SEVEN))
+    assert inference.Predictor().rule == rule
+    assert inference.default_rule() == rule
+
+
+def test_read_number_skips_pieces_that_are_not_digits():
+    from deploy_models import rows_predictor
+
+    one, nine = np.eye(10)[1] * 0.98 + 0.002, np.eye(10)[9] * 0.98 + 0.002
+    four_or_nine = np.full(10, 0.0025)
+    four_or_nine[[4, 9]] = [0.6, 0.38]
+    rule = decision.DecisionRule(temperature=1.0, threshold=0.8, calibrated=True)
+    predictor = rows_predictor([one, np.full(10, 0.1), four_or_nine, nine], rule)
+    strip = np.full((200, 880), 245, np.uint8)
+    for i in range(4):
+        strip[:, 20 + 215 * i:220 + 215 * i] = digit_image(shape="seven" if i % 2 else "zero")
+    reading = predictor.read_number(strip, name="strip")
+    assert [p.status for p in reading.digits] == ["ok", "not-a-digit", "unsure", "ok"]
+    assert reading.text == "1?9" and [p.name for p in reading.skipped] == ["strip digit 2"]
+    assert reading.confidence == pytest.approx(np.prod([p.confidence for p in reading.kept]))
+    assert reading.skipped_note().startswith("skipped 1 piece that is not a digit: piece 2 (this looks like")
+
+
+def test_fit_decision_rule_uses_the_predictors_probabilities(mnist_small):
+    (x_train, y_train), _ = mnist_small
+    predictor = inference.Predictor(fixed_model(CONFIDENT_SEVEN))
+    rule = inference.fit_decision_rule(predictor, x_train[:50, ..., None] / 255.0, y_train[:50], batch_size=16)
+    assert rule.calibrated and rule.fitted_on == "MNIST validation split, 50 digits"
+    calibrated = decision.calibrated_probabilities(predictor.probabilities(x_train[:1, ..., None] / 255.0), rule)
+    assert rule.threshold == pytest.approx(decision.open_set_score(calibrated, rule.score)[0], rel=1e-6)  # one row
 
 
 def test_load_model_errors(tmp_path):

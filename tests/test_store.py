@@ -65,7 +65,7 @@ def test_default_model_path_depends_on_mode_version_and_registry(course_home, mo
     fast = store.default_model_path()
     assert fast.parent == course_home / "models"
     assert fast.name == f"default_cnn-{architectures.default().version}-fast-30k-3ep.keras"
-    assert store.default_model_path(config.FULL).name == "default_cnn-v4-full-60k-12ep.keras"
+    assert store.default_model_path(config.FULL).name == "default_cnn-v5-full-60k-12ep.keras"
     monkeypatch.setenv(config.FAST_ENV, "0")
     assert store.default_model_path() != fast
     # the default model is one edit of the registry: the store follows it

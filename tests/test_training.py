@@ -108,7 +108,8 @@ class RecordStart(keras.callbacks.Callback):
 @pytest.mark.slow  # trains a model: 10-16 s on 2 cores
 def test_an_interrupted_fit_resumes_from_its_backup_and_loses_nothing(tiny_split, tmp_path):
     backup, checkpoint = tmp_path / "backup", tmp_path / "c.weights.h5"
-    steps = augmentation.steps_per_epoch(len(tiny_split.x_train), 64)
+    examples, _ = training.training_examples(tiny_split, architectures.DEFAULT_RECIPE)  # digits + non-digits
+    steps = augmentation.steps_per_epoch(len(examples), 64)
     config.set_seed()
     stop = InterruptMidEpoch(epoch=2, batch=1)  # during the third epoch, after two of its batches
     with pytest.raises(KeyboardInterrupt):

@@ -6,11 +6,11 @@ import io
 
 import numpy as np
 import pytest
-from deploy_models import tiny_cnn
+from deploy_models import rows_predictor, tiny_cnn
 from PIL import Image
 from test_images import zeroed_png
 
-from mnistlab import config, deploy, inference
+from mnistlab import config, decision, deploy, inference
 from mnistlab.web.app import create_app
 
 pytest.importorskip("httpx")  # the test client
@@ -68,7 +68,8 @@ def test_upload_answers_equal_the_predictor(client, predictor, name):
     assert answer(multipart.json()) == expected
     raw = client.post("/api/predict", content=path.read_bytes(), headers={"content-type": "image/png"})
     assert raw.status_code == 200 and answer(raw.json()) == expected
-    assert set(raw.json()) == {"digit", "confidence", "top3", "status", "message"}
+    assert set(raw.json()) == {"digit", "confidence", "top3", "status", "message", "open_set_score"}
+    assert raw.json()["open_set_score"] == pytest.approx(predictor.predict(path).open_set_score, abs=1e-5)
 
 
 def test_steps_come_with_the_answer_when_asked(client):
@@ -94,6 +95,21 @@ def test_blank_picture_is_an_answer_not_an_error(client):
     number = client.post("/api/number", content=blank)
     assert number.status_code == 200 and number.json()["status"] == "not-a-digit"
     assert number.json()["number"] == "" and "blank" in number.json()["message"]
+
+
+def test_not_a_digit_comes_with_its_reason_and_skipped_pieces_stay_out_of_the_number():
+    spread, one = np.full(10, 0.1), np.eye(10)[1] * 0.98 + 0.002
+    rule = decision.DecisionRule(temperature=1.0, threshold=0.8, calibrated=True)
+    with TestClient(create_app(rows_predictor([spread], rule))) as client:
+        single = client.post("/api/predict", content=(SAMPLES / "scan_00.png").read_bytes()).json()
+    assert single["status"] == "not-a-digit" and single["digit"] is None
+    assert "not a digit" in single["message"] and single["open_set_score"] == pytest.approx(0.1)
+    with TestClient(create_app(rows_predictor([one, spread, one], rule))) as client:
+        number = client.post("/api/number", content=(SAMPLES / "number_00.jpg").read_bytes()).json()
+    assert len(number["digits"]) >= 3, "the sample number should have at least three pieces"
+    assert number["number"] == "1" + "1" * (len(number["digits"]) - 2) and number["status"] == "ok"
+    assert number["message"].startswith("skipped 1 piece that is not a digit: piece 2 (this looks like a letter")
+    assert [d["status"] for d in number["digits"]][:2] == ["ok", "not-a-digit"]
 
 
 def decompression_bomb() -> bytes:

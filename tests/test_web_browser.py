@@ -189,6 +189,31 @@ def test_drawing_a_number(page):
     assert page.locator("#number-digits .digit-card").count() == 2
 
 
+def test_a_drawing_that_is_no_digit_shows_why(page):
+    # The page's side of "not a digit": the server's answer is stubbed (what a calibrated model refuses depends
+    # on the model), built by the library from a row where no digit fits, exactly as /api/predict sends it.
+    import json
+
+    from mnistlab import decision
+    from mnistlab.web import payloads
+
+    verdict = decision.decide(np.full(10, 0.1), decision.DecisionRule(temperature=1.0, threshold=0.8, calibrated=True))
+    refused = inference.Prediction("drawing.png", None, verdict.confidence, verdict.top3, verdict.status,
+                                   verdict.message, None, verdict.score)
+    page.route("**/api/predict*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                body=json.dumps(payloads.prediction_json(refused))))
+    box = page.locator("#draw-canvas").bounding_box()
+    stroke(page, box, [(0.5, 0.2), (0.5, 0.8)])  # a "+"
+    stroke(page, box, [(0.2, 0.5), (0.8, 0.5)])
+    page.wait_for_timeout(100)
+    page.click("#draw-read")
+    page.wait_for_function("() => document.getElementById('status').textContent === 'not a digit'",
+                           timeout=ANSWER_TIMEOUT_MS)
+    assert page.text_content("#answer") == "–"
+    assert page.text_content("#message").startswith("this looks like a letter, a symbol or a drawing, not a digit")
+    assert page.locator("#top3 .bar-row").count() == 3
+
+
 def test_uploading_a_sample_photo(page):
     page.click("#tab-upload")
     page.set_input_files("#file-input", str(SAMPLES / UPLOAD_SAMPLE))

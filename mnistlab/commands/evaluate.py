@@ -85,6 +85,22 @@ def write_report(model, x_test, y_test, out: Path, mistakes: int = 32) -> tuple[
     return result, written
 
 
+def decision_line(path: Path, probabilities, y_true) -> str:
+    """What the model's decision rule (its .decision.json) does on these digits: calibrated ECE and share accepted."""
+    import numpy as np
+
+    from mnistlab import calibration, decision
+
+    rule = decision.load_rule(path)
+    if not rule.calibrated:
+        return f"decision rule: none stored with {path.name} (run `python -m mnistlab calibrate {path}`)"
+    kept = decision.accepts(probabilities, rule)
+    right = np.asarray(probabilities).argmax(axis=1) == np.asarray(y_true)
+    ece = calibration.expected_calibration_error(y_true, decision.calibrated_probabilities(probabilities, rule))
+    return (f"decision rule (T = {rule.temperature:.3f}): calibrated ECE {ece:.4f}; accepts {kept.mean():.2%} "
+            f"of the test digits, {right[kept].mean():.2%} of those right")
+
+
 def run(args) -> int:
     from mnistlab import config, data, deploy, store
     from mnistlab.errors import MnistlabError
@@ -113,6 +129,7 @@ def run(args) -> int:
     print(f"mistakes: {int((result.y_pred != result.y_true).sum())}, "
           f"mean confidence when wrong {summary.mean_confidence_wrong:.3f}, "
           f"ECE {summary.expected_calibration_error:.4f}")
+    print(decision_line(path, result.probabilities, result.y_true))
     size = path.stat().st_size
     print(f"test accuracy: {result.accuracy:.4f}")
     print(f"test loss: {result.loss:.4f}")

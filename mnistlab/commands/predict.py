@@ -10,9 +10,11 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
         help="predict the digit in one or more image files",
-        description="Prepare each image like an MNIST digit and print the digit, its confidence and "
-        "the top-3. A bad file gets an error line and the others go on; the exit code is 1 if any "
-        "file failed. Use --number for images holding several digits in a row.",
+        description="Prepare each image like an MNIST digit and print the answer: the digit with its "
+        "calibrated confidence and the top-3, \"not sure\" (two digits fit), or \"not a digit\" (a letter, "
+        "a symbol, a drawing), with the reason. A file that cannot be read, or holds no marks at all, gets an "
+        "error line and the others go on; the exit code is 1 if any file failed. Use --number for images "
+        "holding several digits in a row (pieces that are not digits are skipped and listed).",
     )
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files (PNG, JPEG, ...)")
     parser.add_argument("--model", type=Path, default=None,
@@ -43,9 +45,11 @@ def _save_steps(path: Path, out_dir: Path, steps=None) -> Path:
 
 
 def run(args) -> int:
-    from mnistlab import deploy, images
+    from mnistlab import decision, deploy, images
 
     predictor = deploy.load_predictor(args.model)  # never trains: a missing model names `train`
+    if not predictor.rule.calibrated:
+        print(decision.uncalibrated_note(deploy.model_file(args.model)), file=sys.stderr)
     failed = 0
     for path in args.images:
         steps = None
@@ -53,18 +57,19 @@ def run(args) -> int:
             if args.number:
                 reading = predictor.read_number(path, name=str(path))
                 details = "; ".join(
-                    f"{p.digit if p.digit is not None else '?'} ({p.confidence:.1%})" for p in reading.digits
+                    f"{p.digit if p.digit is not None else '?'} ({p.confidence:.1%})" for p in reading.kept
                 )
-                print(f"{path}: {reading.text}  digits {details}")
+                skipped = f"  ({reading.skipped_note()})" if reading.skipped else ""
+                print(f"{path}: {reading.text or '(no digit)'}  digits {details or '-'}{skipped}")
             else:
                 if args.steps is not None:
                     result, steps = predictor.predict_with_steps(path, name=str(path))
                 else:
                     result = predictor.predict(path, name=str(path))
-                if result.status == "not-a-digit":  # blank page, nothing digit-like: no answer
+                if result.image is None:  # nothing found to read (a blank page): no answer at all
                     raise images.NoDigitError(result.message if str(path) in result.message
                                               else f"{path}: not a digit: {result.message}")
-                print(result.summary())
+                print(result.summary())  # "not a digit" from the model's decision is an answer, with its reason
             if args.steps is not None:
                 print(f"  steps saved to {_save_steps(path, args.steps, steps)}")
         except images.ImageError as error:

@@ -67,6 +67,10 @@ def run(args) -> int:
 
     model_path = deploy.model_file(args.model)
     predictor = deploy.load_predictor(model_path)  # never trains: a missing model names `train`
+    if not predictor.rule.calibrated:
+        from mnistlab import decision
+
+        print(decision.uncalibrated_note(model_path), file=sys.stderr)
     app = create_app(predictor, model_name=model_path.name, max_upload_bytes=args.max_upload_mb * 2**20)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}: other computers on the network can use this server "

@@ -262,6 +262,23 @@ def learner_array(function: Callable, args: tuple, what: str, hint: str | None =
         return NO_RESULT
 
 
+def learner_number(function: Callable, args: tuple, what: str, hint: str | None = None, on: str | None = None) -> Any:
+    """The learner's ``function(*args)`` as one float, or ``NO_RESULT`` after reporting (❌) why not.
+
+    As :func:`call_learner`, and a result that is not a single number is "returned a ...; return one number".
+    """
+    result = call_learner(function, args, what, hint, on)
+    if result is NO_RESULT:
+        return NO_RESULT
+    try:
+        return float(np.asarray(result).item())
+    except (TypeError, ValueError):
+        where = f"on {on} " if on else ""
+        failed(what, f"{where}{getattr(function, '__name__', 'your function')} returned a {_type_name(result)}; "
+                     f"return one number", hint)
+        return NO_RESULT
+
+
 def _normalise_choice(answer: object) -> str:
     return str(answer).strip().strip("()").strip(".").strip().lower()
 

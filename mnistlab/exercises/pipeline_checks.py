@@ -13,6 +13,7 @@ from mnistlab.exercises.checks import (
     check_function,
     failed,
     is_missing,
+    learner_number,
     not_done,
     passed,
     require_function,
@@ -121,28 +122,6 @@ def _returns_column_row(function: Callable, cases) -> bool:
     return swapped_somewhere
 
 
-def check_confidence_cut(answer: object, confidences, right, what: str = "confidence cut") -> bool:
-    """The answer must be the highest confidence among the wrong answers (0.0 when none is wrong)."""
-    hint = "the cut is the confidence of the most confident wrong answer (0.0 if there is none)"
-    if is_missing(answer):
-        return not_done(what, hint)
-    confidences, right = np.asarray(confidences, dtype=np.float64), np.asarray(right, dtype=bool)
-    expected = float(confidences[~right].max()) if (~right).any() else 0.0
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return failed(what, f"expected a number, got {type(answer).__name__}", hint)
-    if abs(value - expected) <= 1e-6:
-        accepted = confidences > expected
-        return passed(what, f"above {expected:.3f}, {int(accepted.sum())} of {len(confidences)} answers are "
-                            f"accepted and every one is right")
-    if value < expected:
-        wrong_above = int(((confidences >= value) & ~right).sum())
-        return failed(what, f"{value:.3f} is too low: {wrong_above} wrong answer(s) are at least that confident",
-                      hint)
-    return failed(what, f"{value:.3f} is higher than the most confident wrong answer: use that one exactly", hint)
-
-
 # --------------------------------------------------------------------------- Otsu's threshold
 
 
@@ -216,13 +195,9 @@ def check_otsu(function: Callable, digits: np.ndarray | None = None, count: int 
         return False
     cases = otsu_cases(digits, count, seed)
     for picture, description in cases:
-        result = call_learner(function, (picture.copy(),), what, hint, on=description)
-        if result is NO_RESULT:
+        value = learner_number(function, (picture.copy(),), what, hint, on=description)
+        if value is NO_RESULT:
             return False
-        try:
-            value = float(np.asarray(result).item())
-        except (TypeError, ValueError):
-            return failed(what, f"on {description} you returned a {type(result).__name__}; return one number", hint)
         want = float(threshold_otsu(picture))
         bin_width = (picture.max() - picture.min()) / 256
         if abs(value - want) <= bin_width / 4 or _ties_with_otsu(picture, value):
@@ -334,3 +309,117 @@ def check_fit_box(function: Callable, digits: np.ndarray | None = None, count: i
             return failed(what, f"on {description} your 28x28 digit differs from the library's (correlation "
                                 f"{agreement:.2f})", hint)
     return passed(what, f"(the library's box and centre on {len(cases)} digits you had not seen)")
+
+
+# --------------------------------------------------------------------------- the open-set threshold
+
+
+def threshold_cases(seed: int | None = None) -> list[tuple[np.ndarray, float, str]]:
+    """``(digit_scores, accept, description)`` the learner has not seen: scores that pile up at 1.0 and repeat
+    (calibrated probabilities do), and sizes where one digit more or less below the threshold shows, including
+    some where ``np.quantile``'s interpolation lands past the border digit."""
+    rng = np.random.default_rng(seed)
+
+    def scores(count: int, decimals: int | None = None, ones: int = 0) -> np.ndarray:
+        values = 1 - rng.beta(1, 8, size=count)  # most near 1, a tail of low ones, as digits score
+        values = values.round(decimals) if decimals else values
+        values[rng.choice(count, size=ones, replace=False)] = 1.0
+        return rng.permutation(values)
+
+    return [
+        (scores(1000, decimals=3, ones=300), 0.997, "1,000 scores with ties, accept 99.7 %"),
+        (scores(10), 0.75, "10 scores, accept 75 %"),
+        (scores(2003, decimals=4, ones=500), 0.997, "2,003 scores with ties, accept 99.7 %"),
+        (scores(40, decimals=2, ones=30), 0.9, "40 scores, 30 of them exactly 1.0, accept 90 %"),
+        (scores(7), 0.5, "7 scores, accept 50 %"),
+    ]
+
+
+def _reference_threshold(digit_scores: np.ndarray, accept: float) -> float:
+    from mnistlab import open_set
+
+    return open_set.threshold_accepting(digit_scores, accept)
+
+
+def _threshold_problem(value: float, digit_scores: np.ndarray, accept: float, want: float) -> str:
+    """Why ``value`` is not the highest threshold accepting ``accept`` of ``digit_scores`` (``want`` is)."""
+    count, kept = len(digit_scores), int((digit_scores >= value).sum())
+    problem = (f"your threshold {value:.6g} accepts {kept} of the {count} digits ({kept / count:.2%}); "
+               f"the highest threshold that accepts at least {accept:.1%} of them is {want:.6g}")
+    if kept < accept * count - 1e-9:
+        problem += f", so yours accepts too few: at least {accept:.1%} must be accepted (score >= threshold)"
+        if kept < 0.5 * count < accept * count:
+            problem += " — is `accept` the share of digits kept, not the share refused?"
+    elif count - kept < (digit_scores < want).sum():
+        problem += (f": yours refuses {count - kept} digit(s) where {int((digit_scores < want).sum())} may be "
+                    f"refused, so it lets through more non-digits than it needs to")
+    else:
+        problem += ": that one refuses the same digits and no more non-digits than yours, often fewer"
+    if not np.isin(value, digit_scores):
+        problem += (". It falls between two scores (np.quantile interpolates between them): return the score "
+                    "of the border digit itself")
+    return problem
+
+
+def _refusal_problem(value: float, scores: np.ndarray, threshold: float) -> str:
+    want = float((scores < threshold).mean())
+    problem = f"your refusal rate is {value:.4g}, expected {want:.4g}"
+    if np.isclose(value, (scores <= threshold).mean()):
+        problem += (": a score equal to the threshold is accepted (score >= threshold), so count only the scores "
+                    "strictly below it")
+    elif np.isclose(value, (scores >= threshold).mean()):
+        problem += ": that is the share accepted; the refusal rate is the share below the threshold"
+    elif np.isclose(value, (scores < threshold).sum()):
+        problem += ": that is a count; return the share (a number between 0 and 1)"
+    return problem
+
+
+def check_open_set_threshold(choose_threshold: Callable, refusal_rate: Callable,
+                             model_threshold: tuple[object, float] | None = None, seed: int | None = None,
+                             what: str = "open-set threshold") -> bool:
+    """The learner's ``choose_threshold(digit_scores, accept)`` must give the library's threshold
+    (:func:`mnistlab.open_set.threshold_accepting`: the highest that accepts ``accept`` of the digits, one of
+    their scores) on score arrays made here, and ``refusal_rate(scores, threshold)`` the share of scores below it.
+
+    ``model_threshold``: ``(the learner's threshold for a model, the threshold stored in its decision rule)``,
+    which must agree (the rule's was fitted on the same validation digits)."""
+    hint = ("sort the digit scores; at most (1 - accept) x n of them may fall below the threshold, so the "
+            "threshold is the score of the first digit that must stay accepted (accepted: score >= threshold); "
+            "the refusal rate is the share of scores strictly below the threshold")
+    for function in (choose_threshold, refusal_rate):
+        if not require_function(function, what, hint):
+            return False
+    cases = threshold_cases(seed)
+    rng = np.random.default_rng(seed)
+    for digit_scores, accept, description in cases:
+        value = learner_number(choose_threshold, (digit_scores.copy(), accept), what, hint, on=description)
+        if value is NO_RESULT:
+            return False
+        want = _reference_threshold(digit_scores, accept)
+        if not np.isclose(value, want, rtol=0, atol=1e-12):
+            return failed(what, f"on {description}: {_threshold_problem(value, digit_scores, accept, want)}", hint)
+        # the refusal rate of made-up non-digit scores, some exactly at the threshold
+        others = np.r_[rng.uniform(0, 1, size=60), np.full(int(rng.integers(3, 9)), want)]
+        rate_value = learner_number(refusal_rate, (others.copy(), want), what, hint,
+                                    on=f"non-digit scores ({description})")
+        if rate_value is NO_RESULT:
+            return False
+        if not np.isclose(rate_value, (others < want).mean(), rtol=0, atol=1e-12):
+            return failed(what, f"on non-digit scores: {_refusal_problem(rate_value, others, want)}", hint)
+    note = f"(the library's threshold on {len(cases)} score arrays you had not seen, ties included"
+    if model_threshold is not None:
+        mine, stored = model_threshold
+        model_hint = ("my_threshold = choose_threshold(validation_scores, predictor.rule.accepted_fraction), where "
+                      "validation_scores are the rule's open-set scores of the validation digits: never of the "
+                      "non-digits or the test digits")
+        if is_missing(mine):
+            return not_done(what, model_hint)
+        try:
+            value = float(np.asarray(mine).item())
+        except (TypeError, ValueError):
+            return failed(what, f"my_threshold is a {type(mine).__name__}; it must be one number", model_hint)
+        if abs(value - stored) > 1e-4 * max(1.0, abs(stored)):  # float32 model calls differ in the last digits
+            return failed(what, f"your threshold for the default model is {value:.4f}, but the rule fitted on its "
+                                f"validation digits has {stored:.4f}", model_hint)
+        note += "; and your threshold for the default model is the one stored with it"
+    return passed(what, note + ")")

@@ -294,3 +294,44 @@ def plot_coverage_accuracy(
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
     return finish_figure(fig, save)
+
+
+# --------------------------------------------------------------------------- open set: digits vs non-digits
+
+
+def plot_open_set_roc(
+    scores_by_name: dict, thresholds: dict | None = None, save: str | None = None
+) -> Figure:
+    """ROC curves of telling digits from non-digits by an open-set score (higher = more digit-like), one per model.
+
+    ``scores_by_name`` maps a name to ``(digit_scores, non_digit_scores)``; each curve is
+    :func:`sklearn.metrics.roc_curve` with the digits as the positive class, labelled with its area
+    (AUROC). ``thresholds`` (name -> threshold, e.g. the predictor's rule) marks what the rule
+    ``score >= threshold`` accepts of each, digits (up) and non-digits (right), with the shares in the legend.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    thresholds = thresholds or {}
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    for name, (digit_scores, non_digit_scores) in scores_by_name.items():
+        digit_scores, non_digit_scores = np.ravel(digit_scores), np.ravel(non_digit_scores)
+        truth = np.r_[np.ones(len(digit_scores)), np.zeros(len(non_digit_scores))]
+        scores = np.r_[digit_scores, non_digit_scores]
+        false_positive, true_positive, _ = roc_curve(truth, scores)
+        area = roc_auc_score(truth, scores)
+        (line,) = ax.plot(false_positive, true_positive, "-", drawstyle="steps-post", label=f"{name}: AUROC {area:.3f}")
+        if name in thresholds:
+            threshold = thresholds[name]
+            digits_in, others_in = (digit_scores >= threshold).mean(), (non_digit_scores >= threshold).mean()
+            accepts = f"accepts {digits_in:.1%} of digits, {others_in:.1%} of non-digits"
+            ax.plot(others_in, digits_in, "o", color=line.get_color(), ms=8, mfc="none", mew=2,
+                    label=f"  threshold {threshold:.3g}: {accepts}")
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="chance")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_xlabel("non-digits accepted (false-positive rate)")
+    ax.set_ylabel("digits accepted (true-positive rate)")
+    ax.set_title("Is it a digit? ROC of the open-set score", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    return finish_figure(fig, save)

@@ -115,13 +115,16 @@ def create_app(predictor: Predictor, model_name: str = "model", max_upload_bytes
 
     @app.post("/api/predict")
     async def predict(request: Request, steps: bool = False):
-        """The digit in one image: ``{"digit", "confidence", "top3", "status", "message"}`` (+ ``steps``)."""
+        """The digit in one image: ``{"digit", "confidence", "top3", "status", "message", "open_set_score"}``
+        (+ ``steps``); confidence and top-3 calibrated by the model's decision rule, ``message`` says why it is
+        "unsure" or "not-a-digit"."""
         data, name = await read_upload(request)
         return await anyio.to_thread.run_sync(predict_bytes, data, name, steps, limiter=limiter)
 
     @app.post("/api/number")
     async def number(request: Request):
-        """Several digits written in a row: ``{"number", "confidence", "status", "digits"}``."""
+        """Several digits written in a row: ``{"number", "confidence", "status", "message", "digits"}``; pieces
+        that are not digits are left out of ``number`` and named in ``message``."""
         data, name = await read_upload(request)
         return await anyio.to_thread.run_sync(read_number, data, name, limiter=limiter)
 

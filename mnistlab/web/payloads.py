@@ -15,25 +15,34 @@ STEP_THUMBNAIL = 112  # px, longest side of a pipeline-step picture on the page
 
 
 def prediction_json(prediction: Prediction) -> dict[str, Any]:
-    """``{"digit", "confidence", "top3", "status", "message"}`` for one prediction."""
+    """``{"digit", "confidence", "top3", "status", "message", "open_set_score"}`` for one prediction.
+
+    ``confidence`` and ``top3`` are calibrated (the model's decision rule); ``message`` says why when
+    ``status`` is not "ok".
+    """
     return {
         "digit": prediction.digit,
         "confidence": round(float(prediction.confidence), 6),
         "top3": [{"digit": int(d), "probability": round(float(p), 6)} for d, p in prediction.top3],
         "status": prediction.status,
         "message": prediction.message,
+        "open_set_score": round(float(prediction.open_set_score), 6),
     }
 
 
 def number_json(reading: NumberReading) -> dict[str, Any]:
-    """The number read left to right (``?`` for a digit not read confidently) and each digit's answer."""
-    digits = [prediction_json(p) for p in reading.digits]
+    """The number read left to right (``?`` for a digit not read confidently) and every piece's answer.
+
+    Pieces that are not digits are left out of ``number`` and ``confidence``; ``message`` lists them.
+    """
+    kept = reading.kept
+    status = "not-a-digit" if not kept else "ok" if all(p.status == "ok" for p in kept) else "unsure"
     return {
         "number": reading.text,
         "confidence": round(reading.confidence, 6),
-        "status": "ok" if all(p.status == "ok" for p in reading.digits) else "unsure",
-        "message": "",
-        "digits": digits,
+        "status": status,
+        "message": reading.skipped_note(),
+        "digits": [prediction_json(p) for p in reading.digits],
     }
 
 

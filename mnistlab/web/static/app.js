@@ -123,7 +123,8 @@ function clearPanels() {
 
 function showDigit(answer, source) {
   clearPanels();
-  $("answer").textContent = answer.digit === null ? "?" : String(answer.digit);
+  // "not a digit" shows no digit at all; "unsure" a question mark (the top-3 say which ones fit)
+  $("answer").textContent = answer.digit !== null ? String(answer.digit) : answer.status === "not-a-digit" ? "–" : "?";
   setStatus(answer.status);
   $("message").textContent = answer.message || (answer.status === "ok"
     ? `${(answer.confidence * 100).toFixed(1)} % sure` : "");
@@ -134,15 +135,17 @@ function showDigit(answer, source) {
 
 function showNumber(answer, source) {
   clearPanels();
-  $("answer").textContent = answer.number || "?";
+  $("answer").textContent = answer.number || (answer.status === "not-a-digit" ? "–" : "?");
   setStatus(answer.status);
-  $("message").textContent = answer.message
-    || `${answer.digits.length} digit(s), all right with probability ${(answer.confidence * 100).toFixed(1)} %`;
+  const kept = answer.digits.filter((digit) => digit.status !== "not-a-digit").length;
+  const read = kept ? `${kept} digit(s), all right with probability ${(answer.confidence * 100).toFixed(1)} %` : "";
+  $("message").textContent = [read, answer.message].filter(Boolean).join(" · ");
   for (const digit of answer.digits) {
     const card = document.createElement("div");
-    card.className = "digit-card";
+    card.className = digit.status === "not-a-digit" ? "digit-card skipped" : "digit-card";
+    card.title = digit.message || "";
     const big = document.createElement("strong");
-    big.textContent = digit.digit === null ? "?" : String(digit.digit);
+    big.textContent = digit.digit !== null ? String(digit.digit) : digit.status === "not-a-digit" ? "–" : "?";
     card.append(big, document.createTextNode(
       digit.top3.map((t) => `${t.digit}: ${(t.probability * 100).toFixed(0)} %`).join(" · ")));
     $("number-digits").append(card);
