@@ -144,7 +144,8 @@ def main() -> int:
     print(f"| real digits vs real non-digits | {auroc(raw_d, raw_o)} | {auroc(rule_d, rule_o)} |")
     print(f"| MNIST test vs real non-digits | {auroc(raw_t, raw_o)} | {auroc(rule_t, rule_o)} |")
 
-    print(f"\nStatuses: real digits {dict(sorted(_count(digits).items()))}; "
+    print(f"\nStatuses: MNIST test {dict(sorted(_count(test).items()))}; "
+          f"real digits {dict(sorted(_count(digits).items()))}; "
           f"real non-digits {dict(sorted(_count(others).items()))}.")
     print(f"Real non-digits refused by kind: {refused_by(rows['non-digits'], others, 'kind')}.")
     print(f"By source repository: {refused_by(rows['non-digits'], others, 'source_repo')}.")

@@ -8,8 +8,9 @@
 # 2. an open-set score of the calibrated probabilities (higher = more like a training digit; one registry,
 #    :data:`SCORES`), accepted when ``score >= threshold``; the threshold is placed so that a chosen share of
 #    the validation digits is accepted, never tuned on non-digits;
-# 3. below it, "unsure" when two digits share almost all the probability (a 4 that could be a 9), else
-#    "not a digit": no digit fits.
+# 3. below it, "unsure" while the score still reaches a lower threshold that 99.9 % of the validation digits
+#    reach (it looks like a digit, just not clearly one: a 4 that could be a 9), else "not a digit": no digit
+#    fits. An "ok" answer must also be at least 50 % likely.
 #
 # The rule is a small JSON file next to the model (``<model file name>.decision.json``) holding the model
 # file's SHA-256, so a rule is never applied to a model it was not fitted for. NumPy/SciPy only: a LiteRT
@@ -39,6 +40,10 @@ AMBIGUITY_MASS = 0.9  # two digits holding this much of the calibrated probabili
 ACCEPTED_FRACTION = 0.995
 # An "ok" answer is at least this likely to be right (calibrated): below it the model is more likely wrong.
 MIN_OK_CONFIDENCE = 0.5
+# Share of the validation digits at or above the lower "looks like a digit at all" threshold: a refused input above
+# it is "unsure", below it "not a digit". A refused digit is then nearly always "unsure", and this split flipped
+# between the float and int8 models less often than one on the top two digits' probability (benchmarks/RESULTS.md).
+DIGIT_LIKE_FRACTION = 0.999
 # int8 models output exact zeros (steps of 1/256); the logarithm needs a positive number. Far below any
 # probability that can change a decision, so it only keeps log() finite.
 PROBABILITY_FLOOR = 1e-7
@@ -111,12 +116,19 @@ class DecisionRule:
     ece_before: float | None = None  # expected calibration error on them, before and after the temperature
     ece_after: float | None = None
     calibrated: bool = False  # True when fitted on validation digits (fit_rule)
+    # Refused at or above this score: "unsure"; below: "not a digit". None (rules from before it existed, and the
+    # uncalibrated rule): the split by ambiguity_mass.
+    digit_threshold: float | None = None
 
     def __post_init__(self):
         if not (math.isfinite(self.temperature) and self.temperature > 0):
             raise ValueError(f"temperature must be a positive number, got {self.temperature}")
         if not math.isfinite(self.threshold):
             raise ValueError(f"threshold must be a finite number, got {self.threshold}")
+        if self.digit_threshold is not None and not (math.isfinite(self.digit_threshold)
+                                                     and self.digit_threshold <= self.threshold):
+            raise ValueError(f"digit_threshold must be a finite number at most the threshold {self.threshold}, "
+                             f"got {self.digit_threshold}")
         _check_score(self.score)
         if not 0 <= self.ambiguity_mass <= 1:
             raise ValueError(f"ambiguity_mass must be between 0 and 1, got {self.ambiguity_mass}")
@@ -143,7 +155,8 @@ class DecisionRule:
             raise ValueError(f"the rule has no {' or '.join(missing)}")
         known = {f.name for f in fields(cls)}
         kept = {name: value for name, value in values.items() if name in known}
-        for name in ("temperature", "threshold", "ambiguity_mass", "accepted_fraction", "ece_before", "ece_after"):
+        for name in ("temperature", "threshold", "ambiguity_mass", "accepted_fraction", "ece_before", "ece_after",
+                     "digit_threshold"):
             if kept.get(name) is not None:
                 if isinstance(kept[name], bool) or not isinstance(kept[name], (int, float)):
                     raise ValueError(f"{name} must be a number, got {kept[name]!r}")
@@ -159,8 +172,9 @@ class DecisionRule:
         ece = (f", ECE {self.ece_before:.4f} -> {self.ece_after:.4f}"
                if self.ece_before is not None and self.ece_after is not None else "")
         share = f" (accepts {self.accepted_fraction:.1%} of them)" if self.accepted_fraction is not None else ""
-        return (f"temperature {self.temperature:.3f}{ece}; {self.score} >= {self.threshold:.4f} is ok{share}; "
-                f"fitted on {self.fitted_on}")
+        floor = (f", below {self.digit_threshold:.4f} not a digit" if self.digit_threshold is not None else "")
+        return (f"temperature {self.temperature:.3f}{ece}; {self.score} >= {self.threshold:.4f} is ok{share}"
+                f"{floor}; fitted on {self.fitted_on}")
 
 
 # --------------------------------------------------------------------------- calibrated probabilities
@@ -214,10 +228,10 @@ def decide(probabilities_row, rule: DecisionRule) -> Verdict:
     """"ok", "unsure" or "not-a-digit" for one row of a model's softmax output, by ``rule``.
 
     ok: the open-set score of the calibrated row reaches ``rule.threshold`` (it looks like a digit) and the top
-    digit is at least :data:`MIN_OK_CONFIDENCE` likely (calibrated rules only). Otherwise "unsure" when it looks
-    like a digit but not which one, or when the top two digits together hold at least ``rule.ambiguity_mass`` of
-    the calibrated probability (a 4 that could be a 9); else "not-a-digit" (no digit fits: a letter, a symbol, a
-    drawing).
+    digit is at least :data:`MIN_OK_CONFIDENCE` likely (calibrated rules only). Refused: "unsure" when the score
+    still reaches ``rule.digit_threshold`` (it looks like a digit, just not clearly one digit), else "not-a-digit"
+    (no digit fits: a letter, a symbol, a drawing). A rule without a ``digit_threshold`` splits by the top two
+    digits' share of the calibrated probability (``rule.ambiguity_mass``) instead.
     """
     row = np.asarray(probabilities_row, dtype=float)
     if row.ndim != 1:
@@ -231,10 +245,14 @@ def decide(probabilities_row, rule: DecisionRule) -> Verdict:
     if digit_like and (first >= MIN_OK_CONFIDENCE or not rule.calibrated):
         return Verdict("ok", best, first, top3, "", score)
     pair = first + runner_up
-    if digit_like or pair >= rule.ambiguity_mass:
-        if rule.calibrated or pair >= AMBIGUITY_MASS:
+    if rule.digit_threshold is not None:
+        looks_like_a_digit = score >= rule.digit_threshold
+    else:
+        looks_like_a_digit = digit_like or pair >= rule.ambiguity_mass
+    if looks_like_a_digit:
+        if pair >= AMBIGUITY_MASS:
             message = f"could be {best} or {second} ({best} at {_percent(first)}, {second} at {_percent(runner_up)})"
-        else:  # the uncalibrated rule: refused, and no two digits stand out
+        else:
             message = f"best guess {best} at only {_percent(first)}"
         return Verdict("unsure", None, first, top3, message, score)
     return Verdict("not-a-digit", None, first, top3,
@@ -269,7 +287,8 @@ def fit_rule(probabilities_val, y_val, accepted_fraction: float = ACCEPTED_FRACT
     The temperature minimises the negative log-likelihood of the validation digits
     (:func:`mnistlab.calibration.fit_temperature` on ``log(p)``); the threshold is the highest that still
     accepts ``accepted_fraction`` of them (:func:`mnistlab.open_set.threshold_accepting`, right and wrong
-    digits alike). Use digits the model never trained on, never the test set or the non-digits to be refused.
+    digits alike), and ``digit_threshold`` the one that accepts :data:`DIGIT_LIKE_FRACTION`. Use digits the
+    model never trained on, never the test set or the non-digits to be refused.
     """
     from mnistlab import open_set  # imports scikit-learn (~0.7 s): only fitting needs it, not every predictor
 
@@ -279,12 +298,14 @@ def fit_rule(probabilities_val, y_val, accepted_fraction: float = ACCEPTED_FRACT
     _check_score(score)
     temperature = calibration.fit_temperature(np.log(np.clip(proba, PROBABILITY_FLOOR, None)), labels)
     before, after = _with_temperature(proba, 1.0), _with_temperature(proba, temperature)
-    threshold = open_set.threshold_accepting(open_set_score(after, score), accepted_fraction)
+    scores = open_set_score(after, score)
+    threshold = open_set.threshold_accepting(scores, accepted_fraction)
+    digit_threshold = min(open_set.threshold_accepting(scores, max(DIGIT_LIKE_FRACTION, accepted_fraction)), threshold)
     return DecisionRule(
         temperature, threshold, score, AMBIGUITY_MASS,
         fitted_on or f"MNIST validation split, {len(labels):,} digits", accepted_fraction,
         calibration.expected_calibration_error(labels, before), calibration.expected_calibration_error(labels, after),
-        calibrated=True,
+        calibrated=True, digit_threshold=digit_threshold,
     )
 
 

@@ -194,5 +194,29 @@ def test_digit_like_but_torn_between_three_digits_is_unsure_not_a_non_digit():
     three_way = row(d3=0.45, d5=0.3, d8=0.2)
     verdict = decision.decide(three_way, rule)
     assert verdict.score >= rule.threshold
-    assert verdict.status == "unsure" and "could be 3 or 5" in verdict.message
+    assert verdict.status == "unsure" and verdict.message == "best guess 3 at only 45%"
     assert decision.decide(row(d3=0.95), rule).status == "ok"
+
+
+def test_the_lower_threshold_tells_unsure_from_not_a_digit():
+    rule = DecisionRule(temperature=1.0, threshold=2.0, score="margin", calibrated=True, digit_threshold=1.0)
+    spread = row(d4=0.3)  # margin about 1.2: under the threshold, above the digit-like floor
+    flat = row(d4=0.15)  # margin about 0.4: below the floor
+    assert decision.open_set_score(spread, "margin") > 1.0 > decision.open_set_score(flat, "margin")
+    verdict = decision.decide(spread, rule)
+    assert verdict.status == "unsure" and verdict.message.startswith("best guess 4 at only 30%")
+    assert decision.decide(flat, rule).status == "not-a-digit"
+    assert decision.decide(row(d4=0.48, d9=0.47), rule).message.startswith("could be 4 or 9")
+    with pytest.raises(ValueError, match="digit_threshold must be"):
+        DecisionRule(1.0, 2.0, score="margin", digit_threshold=3.0)
+
+
+def test_fit_rule_places_the_digit_like_floor_on_99_9_percent_of_validation_digits():
+    probabilities, labels = under_confident_model()
+    rule = decision.fit_rule(probabilities, labels)
+    scores = decision.open_set_score(decision.calibrated_probabilities(probabilities, rule), rule.score)
+    assert rule.digit_threshold <= rule.threshold
+    assert (scores >= rule.digit_threshold).mean() >= decision.DIGIT_LIKE_FRACTION
+    assert DecisionRule.from_dict(rule.to_dict()) == rule
+    older = {k: v for k, v in rule.to_dict().items() if k != "digit_threshold"}  # a decision file from before
+    assert DecisionRule.from_dict(older).digit_threshold is None

@@ -85,5 +85,8 @@ def run(args) -> int:
     print(f"expected calibration error on these digits: {rule.ece_before:.4f} -> {rule.ece_after:.4f}")
     print(f"threshold: {rule.score} >= {rule.threshold:.4f} is ok; it accepts {accepted.mean():.2%} of the "
           f"validation digits ({int(accepted.sum()):,} of {count:,}; target {accept:.1%})")
+    if rule.digit_threshold is not None:
+        print(f"refused answers: \"unsure\" down to {rule.score} {rule.digit_threshold:.4f} (where "
+              f"{decision.DIGIT_LIKE_FRACTION:.1%} of the validation digits still are), \"not a digit\" below")
     print(f"saved: {saved}")
     return 0
