@@ -62,8 +62,7 @@ def raw_scores(predictor, predictions) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decisions(predictor, prepared: np.ndarray) -> list[tuple[str, int | None]]:
-    rows = deploy.predict_probabilities(predictor, prepared)
-    return [(p.status, p.digit) for p in (predictor.judge(x, row, "x") for x, row in zip(prepared, rows, strict=True))]
+    return [(p.status, p.digit) for p in deploy.judge_prepared(predictor, prepared)]
 
 
 def refused_by(rows: list[dict], predictions, key: str) -> str:
@@ -115,7 +114,7 @@ def main() -> int:
 
     test_rows = deploy.predict_probabilities(predictor, split.x_test)
     test_calibrated = decision.calibrated_probabilities(test_rows, rule)
-    test = [predictor.judge(x, row, "x") for x, row in zip(split.x_test, test_rows, strict=True)]
+    test = [predictor.judge(x, row, "x") for x, row in zip(split.x_test, test_rows, strict=True)]  # rows reused
     test_ok = np.array([p.status == "ok" for p in test])
     test_right = test_rows.argmax(axis=1) == split.y_test
 

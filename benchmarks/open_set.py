@@ -1,7 +1,8 @@
 """Measure open-set scores ("is it a digit?") on real digits and real non-digits (issue 23 groundwork).
 
 Every picture goes through the library's preparation pipeline exactly as the command line does
-(``Predictor.predict_with_steps``), which also gives today's decision (ok / unsure / not a digit).
+(``Predictor.predict_with_steps``, without a decision file: the uncalibrated 60 % rule, the decision
+before issue 23; ``benchmarks/decision.py`` measures the stored rule).
 The prepared inputs are then scored by each candidate of :mod:`mnistlab.open_set` with the saved
 default model. Each score's threshold is chosen on MNIST validation digits only (it accepts
 ``open_set.ACCEPT_FRACTION`` of them); the non-digits are only measured, never trained or tuned on.
@@ -90,7 +91,8 @@ def print_table(val, test, test_right, test_ink_ok, digits, digit_scores, others
     ok = np.array([r["status"] == "ok" for r in digits])
     others_ok = sum(r["status"] == "ok" for r in others)
     today_test = (test["max-softmax"] >= inference.MIN_CONFIDENCE) & test_ink_ok  # Predictor.judge's two rules
-    print(f"| today's decision (Predictor: confidence ≥ {inference.MIN_CONFIDENCE}, ink check) | – | "
+    print(f"| uncalibrated rule (Predictor without a decision file: confidence ≥ {inference.MIN_CONFIDENCE}, "
+          f"ink check) | – | "
           f"{pct(ok.sum(), len(digits))} | {pct((ok & digit_right).sum(), ok.sum())} | "
           f"{pct_interval(len(others) - others_ok, len(others))} | – | {pct(today_test.sum(), len(today_test))} | "
           f"{pct((today_test & test_right).sum(), today_test.sum())} |")

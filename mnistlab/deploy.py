@@ -296,6 +296,14 @@ def predict_probabilities(predictor: inference.Predictor, images: np.ndarray, ba
     return np.concatenate(rows) if rows else np.zeros((0, data.NUM_CLASSES), dtype=np.float32)
 
 
+def judge_prepared(
+    predictor: inference.Predictor, images: np.ndarray, batch_size: int = 250
+) -> list[inference.Prediction]:
+    """The predictor's decision (:meth:`inference.Predictor.judge`, by its rule) for each prepared image, in batches."""
+    rows = predict_probabilities(predictor, images, batch_size)
+    return [predictor.judge(image, row, "image") for image, row in zip(images, rows, strict=True)]
+
+
 def predict_labels(predictor: inference.Predictor, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
     """The top digit for each prepared image (N, 28, 28, 1), computed in batches."""
     return predict_probabilities(predictor, images, batch_size).argmax(axis=1)

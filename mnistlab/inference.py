@@ -236,20 +236,6 @@ class Predictor:
         return NumberReading(label, digits)
 
 
-def fit_decision_rule(predictor: Predictor, digits: np.ndarray, labels: np.ndarray,
-                      accepted_fraction: float = decision.ACCEPTED_FRACTION, batch_size: int = 1000,
-                      fitted_on: str | None = None) -> DecisionRule:
-    """The calibrated rule for ``predictor``'s model (Keras or LiteRT) from validation digits it never trained on.
-
-    Its raw :meth:`Predictor.probabilities` on ``digits`` (N, 28, 28, 1), in batches, go to
-    :func:`mnistlab.decision.fit_rule` with their ``labels``.
-    """
-    digits = np.asarray(digits, dtype=np.float32)
-    rows = [predictor.probabilities(digits[i:i + batch_size]) for i in range(0, len(digits), batch_size)]
-    probabilities = np.concatenate(rows) if rows else np.zeros((0, 10), np.float32)
-    return decision.fit_rule(probabilities, labels, accepted_fraction, fitted_on=fitted_on)
-
-
 def _no_digit(label: str, error: images.NoDigitError) -> Prediction:
     return Prediction(label, None, 0.0, [], "not-a-digit", str(error))
 

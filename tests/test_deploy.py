@@ -213,8 +213,8 @@ def test_int8_export_check_looks_at_the_calibration_digits(int8_file, model, mni
 @pytest.fixture(scope="module")
 def loose_rule(model, tiny_split):
     """A rule fitted on the tiny model's validation digits, accepting only 80 % of them (so it refuses some)."""
-    return inference.fit_decision_rule(inference.Predictor(model), tiny_split.x_val, tiny_split.y_val,
-                                       accepted_fraction=0.8)
+    probabilities = deploy.predict_probabilities(inference.Predictor(model), tiny_split.x_val)
+    return decision.fit_rule(probabilities, tiny_split.y_val, accepted_fraction=0.8)
 
 
 def statuses(predictor, images) -> list[str]:
@@ -230,6 +230,14 @@ def test_one_rule_gives_the_same_decisions_in_keras_and_litert(model, float_file
     int8 = statuses(deploy.LiteRTPredictor(int8_file, rule=loose_rule), images)
     assert np.mean(np.array(int8) == np.array(expected)) >= 0.9
     assert deploy.LiteRTPredictor(float_file).rule == decision.DecisionRule.uncalibrated()
+
+
+def test_judge_prepared_decides_in_batches_as_judge_does_one_by_one(model, loose_rule, tiny_split):
+    predictor = inference.Predictor(model, rule=loose_rule)
+    images = tiny_split.x_val[:40]
+    judged = deploy.judge_prepared(predictor, images, batch_size=16)
+    assert [p.status for p in judged] == statuses(predictor, images)
+    assert "ok" in {p.status for p in judged} and len({p.status for p in judged}) > 1  # the loose rule refuses some
 
 
 def test_export_stores_the_same_rule_for_the_tflite_file(model, loose_rule, tmp_path):

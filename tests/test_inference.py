@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnistlab import decision, images, inference, store
+from mnistlab import decision, deploy, images, inference, store
 
 keras = pytest.importorskip("keras")  # the course always has Keras; this only keeps the import local
 
@@ -175,10 +175,11 @@ def test_read_number_skips_pieces_that_are_not_digits():
     assert reading.skipped_note().startswith("skipped 1 piece that is not a digit: piece 2 (this looks like")
 
 
-def test_fit_decision_rule_uses_the_predictors_probabilities(mnist_small):
+def test_a_rule_fitted_on_the_predictors_batched_probabilities(mnist_small):
     (x_train, y_train), _ = mnist_small
     predictor = inference.Predictor(fixed_model(CONFIDENT_SEVEN))
-    rule = inference.fit_decision_rule(predictor, x_train[:50, ..., None] / 255.0, y_train[:50], batch_size=16)
+    probabilities = deploy.predict_probabilities(predictor, x_train[:50, ..., None] / 255.0, batch_size=16)
+    rule = decision.fit_rule(probabilities, y_train[:50])
     assert rule.calibrated and rule.fitted_on == "MNIST validation split, 50 digits"
     calibrated = decision.calibrated_probabilities(predictor.probabilities(x_train[:1, ..., None] / 255.0), rule)
     assert rule.threshold == pytest.approx(decision.open_set_score(calibrated, rule.score)[0], rel=1e-6)  # one row

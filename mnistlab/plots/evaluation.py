@@ -309,7 +309,9 @@ def plot_open_set_roc(
     (AUROC). ``thresholds`` (name -> threshold, e.g. the predictor's rule) marks what the rule
     ``score >= threshold`` accepts of each, digits (up) and non-digits (right), with the shares in the legend.
     """
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import roc_curve
+
+    from mnistlab import open_set
 
     thresholds = thresholds or {}
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
@@ -318,7 +320,7 @@ def plot_open_set_roc(
         truth = np.r_[np.ones(len(digit_scores)), np.zeros(len(non_digit_scores))]
         scores = np.r_[digit_scores, non_digit_scores]
         false_positive, true_positive, _ = roc_curve(truth, scores)
-        area = roc_auc_score(truth, scores)
+        area = open_set.auroc(digit_scores, non_digit_scores)
         (line,) = ax.plot(false_positive, true_positive, "-", drawstyle="steps-post", label=f"{name}: AUROC {area:.3f}")
         if name in thresholds:
             threshold = thresholds[name]
